@@ -1,0 +1,2 @@
+//! The gateway client layer.
+pub mod error;

@@ -1,0 +1,23 @@
+//! evalgate: run YAML prompt suites against many models through one
+//! OpenAI-compatible gateway, measure TTFT, duration, tokens and cost exactly,
+//! check the answers, and write results a CI job can gate on.
+//!
+//! `main.rs` only parses arguments and calls [`app::main_with`]; everything else
+//! lives here so integration tests can drive it directly.
+
+pub mod app;
+pub mod assert;
+pub mod cli;
+pub mod duration;
+pub mod exit;
+pub mod gateway;
+pub mod journal;
+pub mod metrics;
+pub mod plan;
+pub mod pricing;
+pub mod record;
+pub mod report;
+pub mod runner;
+pub mod secret;
+pub mod sim;
+pub mod suite;

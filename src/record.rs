@@ -1,0 +1,215 @@
+//! The row vocabulary shared by every layer: what one request produced.
+//!
+//! These types are the output contract: `requests.csv` columns and the
+//! `responses.jsonl` records are serialized straight from them, so renaming a
+//! field here changes users' CI scripts. Add fields at the end.
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::gateway::error::ErrorKind;
+
+/// Whether a job was sent and what came back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// An answer arrived (the stream ended cleanly).
+    Ok,
+    /// The request was sent and failed; `error_kind` says why.
+    Error,
+    /// Never sent: budget reached or run cancelled; `error_kind` says which.
+    Skipped,
+}
+
+/// Where a row's cost figure came from, in order of preference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CostSource {
+    /// The gateway's own figure (`usage.cost`, provider metadata or a header).
+    Gateway,
+    /// Catalog price × tokens.
+    Catalog,
+    /// A price given in the suite's `pricing:` section.
+    Suite,
+    /// No figure available; never summed as zero.
+    #[default]
+    Unknown,
+}
+
+/// Token counts exactly as the gateway's `usage` reported them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub reasoning_tokens: u64,
+    pub cached_tokens: u64,
+    pub cache_write_tokens: u64,
+}
+
+/// One job of the plan: which case, which model, which repeat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct JobKey {
+    /// Position in the interleaved plan (0-based); stable across resume and shards.
+    pub job: u64,
+    pub case_index: u32,
+    pub model_index: u32,
+    pub repeat: u32,
+}
+
+/// One check's outcome on one answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// The check type as written, including a `not-` prefix.
+    pub check: String,
+    pub passed: bool,
+    pub weight: f64,
+    /// Why it failed (or the grader's reason); empty when it passed silently.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+/// One row of `requests.csv`: one planned job, whatever happened to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestRow {
+    pub job: u64,
+    pub suite: String,
+    pub case_id: String,
+    pub model: String,
+    pub repeat: u32,
+    pub status: Status,
+    pub error_kind: Option<ErrorKind>,
+    /// The gateway's (or transport's) error message, trimmed; never the key.
+    pub error_message: Option<String>,
+    pub attempts: u32,
+    pub queue_ms: Option<f64>,
+    pub ttft_ms: Option<f64>,
+    pub duration_ms: Option<f64>,
+    /// (duration − TTFT) / (output tokens − 1).
+    pub tpot_ms: Option<f64>,
+    /// Output tokens per second of streaming after the first token.
+    pub tokens_per_s: Option<f64>,
+    /// `None` when the gateway sent no usage (the row says so, never a guess).
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub reasoning_tokens: Option<u64>,
+    pub cached_tokens: Option<u64>,
+    pub cache_write_tokens: Option<u64>,
+    pub cost_usd: Option<f64>,
+    pub cost_source: CostSource,
+    pub generation_id: Option<String>,
+    pub provider: Option<String>,
+    pub finish_reason: Option<String>,
+    /// `None` when the case has no checks or no answer arrived.
+    pub passed: Option<bool>,
+    /// Weighted share of passed checks, 0..=1.
+    pub score: Option<f64>,
+    /// `check: reason` of each failed check, joined with ` | `.
+    pub failed_checks: Option<String>,
+}
+
+impl RequestRow {
+    /// A row for a job that was never sent.
+    pub fn skipped(key: JobKey, suite: &str, case_id: &str, model: &str, kind: ErrorKind) -> Self {
+        RequestRow {
+            job: key.job,
+            suite: suite.to_string(),
+            case_id: case_id.to_string(),
+            model: model.to_string(),
+            repeat: key.repeat,
+            status: Status::Skipped,
+            error_kind: Some(kind),
+            error_message: None,
+            attempts: 0,
+            queue_ms: None,
+            ttft_ms: None,
+            duration_ms: None,
+            tpot_ms: None,
+            tokens_per_s: None,
+            input_tokens: None,
+            output_tokens: None,
+            reasoning_tokens: None,
+            cached_tokens: None,
+            cache_write_tokens: None,
+            cost_usd: None,
+            cost_source: CostSource::Unknown,
+            generation_id: None,
+            provider: None,
+            finish_reason: None,
+            passed: None,
+            score: None,
+            failed_checks: None,
+        }
+    }
+}
+
+/// One line of `responses.jsonl`: the row, the answer, and what the
+/// aggregates need to be rebuilt exactly on `--resume`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResponseRecord {
+    #[serde(flatten)]
+    pub row: RequestRow,
+    /// The answer text (content only).
+    pub text: String,
+    /// Reasoning text when the model streamed it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reasoning: String,
+    /// Each check's result.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckResult>,
+    /// Gaps between content-bearing chunks, microseconds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub itl_us: Vec<u32>,
+    /// Cost of grading this answer with `judge` checks (not part of `cost_usd`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grader_cost_usd: Option<f64>,
+}
+
+/// What a run was: written to `run.json` before the first request (so a
+/// crashed run can be resumed) and embedded in `summary.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct RunMeta {
+    pub tool_version: String,
+    pub suite: String,
+    /// The suite file as given on the command line.
+    pub suite_path: String,
+    /// sha256 of the suite file's bytes; `--resume` refuses a changed suite.
+    pub suite_hash: String,
+    pub models: Vec<String>,
+    /// Base URL including `/v1`; for `--sim` the in-process loopback URL.
+    pub gateway_url: String,
+    /// True when the answers came from the simulated gateway.
+    pub simulated: bool,
+    /// Name of the environment variable the key was read from (never its value).
+    pub key_env: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub git_commit: Option<String>,
+    /// Jobs in the plan (after sharding).
+    pub planned_jobs: u64,
+    pub options: RunOptions,
+    /// `providerOptions.gateway` sent with every request, if any.
+    pub gateway_options: Option<serde_json::Value>,
+    /// Why the run ended early, if it did: `budget`, `max_requests`, `interrupted`.
+    pub stopped_by: Option<String>,
+}
+
+/// The options that shaped a run; enough to resume it with no other argument.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct RunOptions {
+    pub concurrency: usize,
+    pub per_model_concurrency: Option<usize>,
+    pub repeat: u32,
+    pub seed: u64,
+    pub max_cost_usd: Option<f64>,
+    pub max_requests: Option<u64>,
+    pub max_retries: u32,
+    pub retry_midstream: bool,
+    pub connect_timeout_ms: Option<u64>,
+    pub ttft_timeout_ms: Option<u64>,
+    pub idle_timeout_ms: Option<u64>,
+    pub timeout_ms: Option<u64>,
+    pub min_pass_rate: Option<f64>,
+    /// `i/n` when this run is one shard of a larger plan.
+    pub shard: Option<String>,
+    pub no_catalog: bool,
+    pub rate: Option<f64>,
+}

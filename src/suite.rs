@@ -1,0 +1,87 @@
+//! Suite files: the YAML schema users write, defaults merged into cases,
+//! `{{var}}` templates rendered, and validation whose errors name the file,
+//! line and field.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// One chat message as sent to the gateway.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: String,
+    pub content: String,
+}
+
+/// One check as written under `assert:` (compiled by [`crate::assert`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssertSpec {
+    /// Check type, possibly with a `not-` prefix.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+    #[serde(default)]
+    pub weight: Option<f64>,
+    /// For `judge`: the grader model (else the suite's `grader`).
+    #[serde(default)]
+    pub grader: Option<String>,
+}
+
+/// Per-model prices given in the suite, USD per million tokens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SuitePrice {
+    pub input: f64,
+    pub output: f64,
+    #[serde(default)]
+    pub cache_read: Option<f64>,
+    #[serde(default)]
+    pub cache_write: Option<f64>,
+}
+
+/// A case ready to send: defaults merged, templates rendered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Case {
+    pub id: String,
+    pub messages: Vec<Message>,
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f64>,
+    pub checks: Vec<AssertSpec>,
+    /// Case passes when its weighted score reaches this (default 1.0: all checks).
+    pub threshold: f64,
+    /// 1-based line of the case in the suite file (for messages).
+    pub line: usize,
+}
+
+/// Request timeouts set in the suite (the CLI flags win).
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct SuiteTimeouts {
+    pub connect_ms: Option<u64>,
+    pub ttft_ms: Option<u64>,
+    pub idle_ms: Option<u64>,
+    pub total_ms: Option<u64>,
+}
+
+/// A loaded, validated suite.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suite {
+    pub path: PathBuf,
+    pub name: String,
+    pub description: Option<String>,
+    /// Empty only when the CLI supplies `--models` (checked by the caller).
+    pub models: Vec<String>,
+    pub cases: Vec<Case>,
+    /// Passed through as `providerOptions.gateway`.
+    pub gateway: Option<serde_json::Value>,
+    pub pricing: BTreeMap<String, SuitePrice>,
+    /// Default grader model for `judge` checks.
+    pub grader: Option<String>,
+    /// Environment variable holding the key (default chosen by the caller).
+    pub key_env: Option<String>,
+    pub timeouts: SuiteTimeouts,
+    /// sha256 hex of the file's bytes.
+    pub hash: String,
+}
