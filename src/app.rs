@@ -1,1 +1,35 @@
-//! stub
+//! Dispatch: one parsed command in, one exit code out. `main` only builds
+//! the runtime and prints errors.
+
+use crate::cli::{Cli, Command};
+use crate::cmd;
+
+/// Run the command; errors carry their exit code via [`crate::exit::code_for`].
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Run(args) => cmd::run::run(*args).await,
+        Command::Validate(args) => Ok(cmd::validate::run(&args)),
+        Command::Models(args) => cmd::info::models(&args).await,
+        Command::Credits(args) => cmd::info::credits(&args).await,
+        Command::Report(args) => cmd::report::run(&args),
+        Command::Sim(args) => cmd::sim::run(&args).await,
+    }
+}
+
+/// Parse, run on a multi-threaded runtime, print the error chain, map to an exit code.
+pub fn main_with(cli: Cli) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return crate::exit::RUN_FAILED;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            crate::exit::code_for(&err)
+        }
+    }
+}

@@ -1,1 +1,235 @@
-//! stub
+//! Command-line arguments for every subcommand (clap derive). Values are
+//! validated here where clap can do it; cross-field checks live in the
+//! commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::plan::Shard;
+
+#[derive(Debug, Parser)]
+#[command(name = "evalgate", version, about = "Evaluate and benchmark LLMs through one OpenAI-compatible gateway", propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run suites against models and write a results directory.
+    Run(Box<RunArgs>),
+    /// Check suites without sending anything.
+    Validate(ValidateArgs),
+    /// Show the gateway's model catalog with prices.
+    Models(ModelsArgs),
+    /// Show the gateway credit balance.
+    Credits(CreditsArgs),
+    /// Render a finished run's reports again.
+    Report(ReportArgs),
+    /// Serve the simulated gateway on loopback.
+    Sim(SimArgs),
+}
+
+fn positive_usize(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number >= 1")),
+    }
+}
+
+fn positive_u32(s: &str) -> Result<u32, String> {
+    positive_usize(s).and_then(|n| u32::try_from(n).map_err(|_| "too large".into()))
+}
+
+fn duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::duration::parse(s)
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` must be a number between 0 and 1, e.g. 0.9")),
+    }
+}
+
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v >= 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("`{s}` must be a number >= 0")),
+    }
+}
+
+/// Where the gateway is and which key to use.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GatewayArgs {
+    /// Gateway base URL including /v1 [default: $AI_GATEWAY_BASE_URL, else https://ai-gateway.vercel.sh/v1]
+    #[arg(long, value_name = "URL")]
+    pub gateway: Option<String>,
+    /// Environment variable holding the API key [default: AI_GATEWAY_API_KEY, then VERCEL_OIDC_TOKEN]
+    #[arg(long, value_name = "NAME")]
+    pub key_env: Option<String>,
+    /// Allow sending the key over plain http:// to a non-loopback host.
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Suite files to run.
+    #[arg(value_name = "SUITE", required_unless_present = "resume")]
+    pub suites: Vec<PathBuf>,
+    /// Models to run, comma separated (overrides the suite's `models`).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub models: Vec<String>,
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+    /// Start the simulated gateway in-process and run against it (no key, no network).
+    #[arg(long)]
+    pub sim: bool,
+    /// Seed for the simulated gateway's jitter and answers.
+    #[arg(long, default_value_t = 42, value_name = "N")]
+    pub seed: u64,
+    /// Multiply the sim's time to first token (e.g. 1.3 for a slower run).
+    #[arg(long, default_value_t = 1.0, value_name = "X", value_parser = non_negative)]
+    pub sim_ttft_scale: f64,
+    /// Multiply the sim's cost figures.
+    #[arg(long, default_value_t = 1.0, value_name = "X", value_parser = non_negative)]
+    pub sim_cost_scale: f64,
+    /// Requests in flight at once, over all models.
+    #[arg(long, short = 'c', default_value_t = 16, value_name = "N", value_parser = positive_usize)]
+    pub concurrency: usize,
+    /// Requests in flight at once per model.
+    #[arg(long, value_name = "N", value_parser = positive_usize)]
+    pub per_model_concurrency: Option<usize>,
+    /// Run every case this many times per model.
+    #[arg(long, short = 'n', default_value_t = 1, value_name = "N", value_parser = positive_u32)]
+    pub repeat: u32,
+    /// The run directory itself [default: results/<suite>/<UTC timestamp>/].
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write into an existing, non-empty --out directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Finish an interrupted run; suite, models and options come from its metadata.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["suites", "models", "out"])]
+    pub resume: Option<PathBuf>,
+    /// No progress bar or progress lines.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Stop starting requests once spent cost plus in-flight estimates would exceed this (USD).
+    #[arg(long, value_name = "USD", value_parser = non_negative)]
+    pub max_cost: Option<f64>,
+    /// Send at most this many requests.
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+    /// Retries per request for connection errors, 408, 429 and 5xx before the first token.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub max_retries: u32,
+    /// Also retry requests that failed mid-stream.
+    #[arg(long)]
+    pub retry_midstream: bool,
+    /// Time allowed to connect.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub connect_timeout: Option<std::time::Duration>,
+    /// Time allowed until the first token.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub ttft_timeout: Option<std::time::Duration>,
+    /// Longest silence allowed between chunks.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub idle_timeout: Option<std::time::Duration>,
+    /// Time allowed for a whole request.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// Fail (exit 1) when a model's pass rate is below this (0..1). Without it, any failed check fails the run.
+    #[arg(long, value_name = "RATE", value_parser = fraction)]
+    pub min_pass_rate: Option<f64>,
+    /// Do not fetch the model catalog (no id check, no catalog prices).
+    #[arg(long)]
+    pub no_catalog: bool,
+    /// Run only shard i of n (deterministic partition of the jobs).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ValidateArgs {
+    /// Suite files to check.
+    #[arg(required = true, value_name = "SUITE")]
+    pub suites: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ModelsArgs {
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+    /// Only models of this creator (the part before `/`).
+    #[arg(long)]
+    pub creator: Option<String>,
+    /// Only models with this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Free-text match on id and name.
+    pub search: Option<String>,
+    /// Print the catalog as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Fetch again even when the cache is fresh.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Use the simulated gateway's catalog.
+    #[arg(long)]
+    pub sim: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CreditsArgs {
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Junit,
+    Html,
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// A finished run directory.
+    pub run: PathBuf,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: ReportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub addr: std::net::SocketAddr,
+    /// Seed for jitter, answers and fault decisions.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Require `Authorization: Bearer $NAME` on chat and credits requests.
+    #[arg(long, value_name = "NAME")]
+    pub require_key_env: Option<String>,
+    /// Multiply time to first token.
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative)]
+    pub ttft_scale: f64,
+    /// Multiply inter-token latency.
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative)]
+    pub itl_scale: f64,
+    /// Multiply cost figures.
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative)]
+    pub cost_scale: f64,
+    /// Inject a fault into every model, e.g. `429@0.1`, `cut-mid@0.05` (repeatable).
+    #[arg(long, value_name = "FAULT")]
+    pub fault: Vec<String>,
+}

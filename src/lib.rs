@@ -8,13 +8,16 @@
 pub mod app;
 pub mod assert;
 pub mod cli;
+pub mod cmd;
 pub mod duration;
 pub mod exit;
 pub mod gateway;
 pub mod journal;
 pub mod metrics;
+pub mod output;
 pub mod plan;
 pub mod pricing;
+pub mod progress;
 pub mod record;
 pub mod report;
 pub mod runner;

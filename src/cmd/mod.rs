@@ -1,0 +1,9 @@
+//! One file per subcommand; each takes its parsed arguments and returns the
+//! exit code.
+
+pub mod common;
+pub mod info;
+pub mod report;
+pub mod run;
+pub mod sim;
+pub mod validate;

@@ -1,0 +1,60 @@
+//! `evalgate report <RUN>`: render a finished run's reports again from its
+//! `summary.json`, `requests.csv` and journal.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::cli::{ReportArgs, ReportFormat};
+use crate::journal::JournalReader;
+use crate::record::ResponseRecord;
+use crate::report::{self, Exporter};
+use crate::usage;
+
+/// Every row of the run: the journal's records, and `requests.csv` rows the
+/// journal lacks (jobs never run) as empty-answer records.
+pub fn run_records(dir: &Path) -> anyhow::Result<Vec<ResponseRecord>> {
+    let mut journal: HashMap<u64, ResponseRecord> = HashMap::new();
+    if let Some(reader) = JournalReader::open(dir)? {
+        for rec in reader.flatten() {
+            journal.insert(rec.row.job, rec);
+        }
+    }
+    let rows = report::csv::read_requests(&dir.join("requests.csv"))?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            journal.remove(&row.job).unwrap_or(ResponseRecord {
+                row,
+                text: String::new(),
+                reasoning: String::new(),
+                checks: Vec::new(),
+                itl_us: Vec::new(),
+                grader_cost_usd: None,
+            })
+        })
+        .collect())
+}
+
+pub fn run(args: &ReportArgs) -> anyhow::Result<i32> {
+    let summary_path = args.run.join("summary.json");
+    let summary = report::json::read_summary(&summary_path)
+        .map_err(|e| usage!("{e}; `evalgate report` needs a finished run directory"))?;
+    let records = run_records(&args.run)?;
+    let bytes = match args.format {
+        ReportFormat::Table => report::table::comparison_table(&summary).into_bytes(),
+        ReportFormat::Json => serde_json::to_vec_pretty(&summary)?,
+        ReportFormat::Markdown => report::markdown::Markdown.render(&summary, &mut records.into_iter())?,
+        ReportFormat::Junit => report::junit::Junit.render(&summary, &mut records.into_iter())?,
+        ReportFormat::Html => return Err(usage!("--format html is not available yet")),
+    };
+    match &args.out {
+        Some(path) => std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(crate::exit::OK)
+}

@@ -1,0 +1,120 @@
+//! Writes the run directory from the journal and the plan once the runner
+//! is done: `requests.csv` (one row per planned job, always), the summaries
+//! and the reports. Every file is derived here, in one place, so an
+//! interrupted, resumed or merged run produces the same set of files.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::journal::JournalReader;
+use crate::metrics::Aggregate;
+use crate::plan::Plan;
+use crate::record::{ErrorKind, JobKey, RequestRow, ResponseRecord, RunMeta, Status};
+use crate::report::{csv::RequestsCsv, Exporter, RunSummary};
+use crate::runner::RunOutcome;
+use crate::suite::Suite;
+
+/// The jobs that have no row in the journal, as the rows the table shows.
+pub struct Unrun<'a> {
+    pub suite: &'a Suite,
+    pub models: &'a [String],
+    pub plan: Plan,
+    pub outcome: &'a RunOutcome,
+}
+
+impl Unrun<'_> {
+    fn record(&self, key: JobKey, status: Status, kind: ErrorKind) -> ResponseRecord {
+        let case = &self.suite.cases[key.case_index as usize];
+        let model = &self.models[key.model_index as usize];
+        let mut row = RequestRow::skipped(key, &self.suite.name, &case.id, model, kind);
+        row.status = status;
+        ResponseRecord {
+            row,
+            text: String::new(),
+            reasoning: String::new(),
+            checks: Vec::new(),
+            itl_us: Vec::new(),
+            grader_cost_usd: None,
+        }
+    }
+
+    /// Abandoned in-flight jobs (errors of kind `cancelled`), then every job
+    /// never started (skipped, with the stop reason's kind).
+    pub fn records(&self) -> impl Iterator<Item = ResponseRecord> + '_ {
+        let kind = self.outcome.stopped_by.map_or(ErrorKind::Cancelled, |s| s.error_kind());
+        let abandoned = &self.outcome.abandoned;
+        let in_flight = abandoned
+            .iter()
+            .map(|k| self.record(*k, Status::Error, ErrorKind::Cancelled));
+        let never = self
+            .plan
+            .jobs()
+            .filter(move |k| !self.outcome.done.contains(k.job) && !abandoned.iter().any(|a| a.job == k.job))
+            .map(move |k| self.record(k, Status::Skipped, kind));
+        in_flight.chain(never)
+    }
+}
+
+/// Journal records followed by the unrun jobs: every planned job once.
+fn all_records<'a>(
+    dir: &Path,
+    unrun: &'a Unrun<'a>,
+) -> anyhow::Result<impl Iterator<Item = ResponseRecord> + 'a> {
+    let journal = JournalReader::open(dir)?;
+    let done = journal.into_iter().flatten().filter_map(Result::ok);
+    Ok(done.chain(unrun.records()))
+}
+
+/// Write every file of the run directory; returns the summary.
+pub fn write_run_dir(
+    dir: &Path,
+    meta: RunMeta,
+    unrun: &Unrun<'_>,
+    aggregate: &Aggregate,
+    extra: &[&dyn Exporter],
+) -> anyhow::Result<RunSummary> {
+    let mut agg = aggregate.clone();
+    for rec in unrun.records() {
+        agg.record(&rec);
+    }
+    let summary = RunSummary::new(meta, &agg);
+
+    let csv_path = dir.join("requests.csv");
+    let mut csv = RequestsCsv::create(&csv_path)?;
+    for rec in all_records(dir, unrun)? {
+        csv.write(&rec.row)?;
+    }
+    csv.finish()?;
+
+    let exporters: Vec<&dyn Exporter> = crate::report::standard_exporters()
+        .iter()
+        .map(|e| e.as_ref())
+        .chain(extra.iter().copied())
+        .collect();
+    for exporter in exporters {
+        let bytes = exporter.render(&summary, &mut all_records(dir, unrun)?)?;
+        let path = dir.join(exporter.file_name());
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(summary)
+}
+
+/// Write `run.json`: what the run is, before the first request.
+pub fn write_meta(dir: &Path, meta: &RunMeta) -> anyhow::Result<()> {
+    let path = dir.join("run.json");
+    let json = serde_json::to_vec_pretty(meta)?;
+    std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Read `run.json` back (for `--resume`).
+pub fn read_meta(dir: &Path) -> anyhow::Result<RunMeta> {
+    let path = dir.join("run.json");
+    let bytes = std::fs::read(&path).map_err(|e| {
+        crate::usage!(
+            "cannot read {}: {e}; --resume needs a run directory written by `evalgate run`",
+            path.display()
+        )
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| crate::usage!("{} is damaged: {e}", path.display()))
+}
