@@ -1,0 +1,67 @@
+//! Helpers: start the sim on port 0, run the binary, read run directories.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use evalgate::record::{RequestRow, ResponseRecord};
+use evalgate::report::RunSummary;
+use evalgate::sim::{SimConfig, SimServer};
+
+/// Start the simulated gateway on a free loopback port.
+pub async fn sim(cfg: SimConfig) -> SimServer {
+    evalgate::sim::start(cfg, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("sim starts on loopback")
+}
+
+/// The release or debug binary cargo built for these tests.
+pub fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_evalgate"));
+    // Never let a developer's real environment leak into a test.
+    for var in ["AI_GATEWAY_API_KEY", "VERCEL_OIDC_TOKEN", "AI_GATEWAY_BASE_URL", "EVALGATE_HISTORY_URL"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("XDG_CACHE_HOME", std::env::temp_dir().join("evalgate-test-cache"));
+    cmd
+}
+
+/// Run `evalgate` with args; returns the output (stdout, stderr, status).
+pub fn evalgate(args: &[&str], dir: &Path) -> Output {
+    bin().args(args).current_dir(dir).output().expect("evalgate runs")
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "status: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A temp dir holding a suite file written from `yaml`.
+pub fn suite_file(dir: &Path, name: &str, yaml: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, yaml).expect("write suite");
+    path
+}
+
+pub fn rows(run: &Path) -> Vec<RequestRow> {
+    evalgate::report::csv::read_requests(&run.join("requests.csv")).expect("requests.csv parses")
+}
+
+pub fn records(run: &Path) -> Vec<ResponseRecord> {
+    evalgate::journal::read_all(run).expect("journal parses")
+}
+
+pub fn summary(run: &Path) -> RunSummary {
+    evalgate::report::json::read_summary(&run.join("summary.json")).expect("summary.json parses")
+}
+
+/// The repository root (for shipped suites).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
