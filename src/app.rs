@@ -13,6 +13,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Credits(args) => cmd::info::credits(&args).await,
         Command::Report(args) => cmd::report::run(&args),
         Command::Sim(args) => cmd::sim::run(&args).await,
+        Command::Init(args) => cmd::init::run(&args),
     }
 }
 

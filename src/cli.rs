@@ -29,6 +29,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Serve the simulated gateway on loopback.
     Sim(SimArgs),
+    /// Write a starter suite and a CI workflow.
+    Init(InitArgs),
 }
 
 fn positive_usize(s: &str) -> Result<usize, String> {
@@ -232,4 +234,13 @@ pub struct SimArgs {
     /// Inject a fault into every model, e.g. `429@0.1`, `cut-mid@0.05` (repeatable).
     #[arg(long, value_name = "FAULT")]
     pub fault: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InitArgs {
+    /// Directory to write into [default: .].
+    pub dir: Option<PathBuf>,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
 }

@@ -3,6 +3,7 @@
 
 pub mod common;
 pub mod info;
+pub mod init;
 pub mod report;
 pub mod run;
 pub mod sim;
