@@ -76,7 +76,7 @@ pub struct ModelSummary {
     pub ttft_p99_ms: Option<f64>,
     /// Time to first token, mean.
     pub ttft_mean_ms: Option<f64>,
-    /// Time to first token, maximum (to the histogram's 0.1 % resolution).
+    /// Time to first token, maximum (middle of its histogram bucket, within ±0.05 %).
     pub ttft_max_ms: Option<f64>,
     /// Duration (start → end of stream), 50th percentile.
     pub duration_p50_ms: Option<f64>,
