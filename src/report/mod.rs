@@ -1,1 +1,108 @@
-//! Report writers.
+//! Report writers: one file per format behind one [`Exporter`] trait.
+//!
+//! Writers are pure — a finished [`RunSummary`] and the run's records in,
+//! bytes out — so each is tested by comparing to expected text. They read
+//! finished results and never drive a run.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{Aggregate, MetricsError, ModelSummary, SerializedHistograms};
+use crate::record::{ResponseRecord, RunMeta};
+
+pub mod csv;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod table;
+#[cfg(test)]
+mod test_support;
+
+pub use self::csv::{read_requests, RequestsCsv, SummaryCsv};
+pub use self::json::{read_summary, SummaryJson};
+pub use self::junit::Junit;
+pub use self::markdown::Markdown;
+pub use self::table::{comparison_table, errors_table};
+
+/// The `summary.json` schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Printed above every table and report of a run against the sim gateway.
+pub const SIMULATED_BANNER: &str =
+    "SIMULATED — answers and timings come from the built-in sim gateway, not real models";
+
+/// `summary.json`: the output contract for a finished run.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RunSummary {
+    /// Schema version of this file; currently 1.
+    pub schema_version: u32,
+    /// What the run was (suite, models, gateway, options, times).
+    pub run: RunMeta,
+    /// One summary per model, in the run's model order.
+    pub models: Vec<ModelSummary>,
+    /// Each model's histograms and exact sums, so runs and shards merge exactly.
+    pub histograms: BTreeMap<String, SerializedHistograms>,
+}
+
+impl RunSummary {
+    /// The summary of a run from its metadata and final aggregate.
+    pub fn new(run: RunMeta, agg: &Aggregate) -> Self {
+        RunSummary {
+            schema_version: SCHEMA_VERSION,
+            run,
+            models: agg.summaries(),
+            histograms: agg.histograms(),
+        }
+    }
+
+    /// Rebuild the exact aggregate (for `--resume`, shard merges and compare).
+    pub fn aggregate(&self) -> Result<Aggregate, MetricsError> {
+        Aggregate::from_parts(&self.models, &self.histograms)
+    }
+}
+
+/// Why a report could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Reading or writing a file failed.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// CSV could not be written or parsed.
+    #[error("{context}: {source}")]
+    Csv {
+        context: String,
+        source: ::csv::Error,
+    },
+    /// JSON could not be written or parsed.
+    #[error("{context}: {source}")]
+    Json {
+        context: String,
+        source: serde_json::Error,
+    },
+    /// `summary.json` from a newer (or unknown) evalgate.
+    #[error("{path}: summary schema_version {found} is not supported (this evalgate reads {SCHEMA_VERSION}); upgrade evalgate")]
+    Schema { path: PathBuf, found: u32 },
+    /// The histograms in a summary could not be rebuilt.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+}
+
+/// One output format: a pure function from a finished run to file bytes.
+pub trait Exporter {
+    /// The file name this format is written to inside the run directory.
+    fn file_name(&self) -> &'static str;
+
+    /// Render the report. `records` are the run's rows in journal order; a
+    /// writer that needs only the summary may leave them unread.
+    fn render(
+        &self,
+        summary: &RunSummary,
+        records: &mut dyn Iterator<Item = ResponseRecord>,
+    ) -> Result<Vec<u8>, ReportError>;
+}

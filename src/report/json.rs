@@ -1,0 +1,95 @@
+//! `summary.json`: the [`RunSummary`] as pretty JSON, and its reader.
+
+use std::path::Path;
+
+use super::{Exporter, ReportError, RunSummary, SCHEMA_VERSION};
+use crate::record::ResponseRecord;
+
+/// Writes `summary.json`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SummaryJson;
+
+impl Exporter for SummaryJson {
+    fn file_name(&self) -> &'static str {
+        "summary.json"
+    }
+
+    fn render(
+        &self,
+        summary: &RunSummary,
+        _records: &mut dyn Iterator<Item = ResponseRecord>,
+    ) -> Result<Vec<u8>, ReportError> {
+        let mut out = serde_json::to_vec_pretty(summary).map_err(|source| ReportError::Json {
+            context: "cannot serialize summary.json".into(),
+            source,
+        })?;
+        out.push(b'\n');
+        Ok(out)
+    }
+}
+
+/// Read a `summary.json`, refusing a schema version this build does not know.
+pub fn read_summary(path: &Path) -> Result<RunSummary, ReportError> {
+    let bytes = std::fs::read(path).map_err(|source| ReportError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // Look at the version first so a newer file gets the right message
+    // rather than a confusing missing-field error.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        schema_version: u32,
+    }
+    let context = || format!("{} is not a valid evalgate summary", path.display());
+    let version: Version = serde_json::from_slice(&bytes).map_err(|source| ReportError::Json {
+        context: context(),
+        source,
+    })?;
+    if version.schema_version != SCHEMA_VERSION {
+        return Err(ReportError::Schema {
+            path: path.to_path_buf(),
+            found: version.schema_version,
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|source| ReportError::Json {
+        context: context(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_support::{records, summary};
+
+    #[test]
+    fn summary_json_round_trips() {
+        let (sum, _) = summary(true);
+        let bytes = SummaryJson
+            .render(&sum, &mut records().into_iter())
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SummaryJson.file_name());
+        std::fs::write(&path, &bytes).unwrap();
+        let back = read_summary(&path).unwrap();
+        assert_eq!(back, sum);
+        // ...and the histograms inside rebuild the exact aggregate.
+        let (_, agg) = summary(true);
+        assert_eq!(back.aggregate().unwrap(), agg);
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.starts_with("{\n  \"schema_version\": 1,\n  \"run\": {"));
+    }
+
+    #[test]
+    fn newer_schema_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.json");
+        std::fs::write(&path, r#"{"schema_version": 2, "whatever": true}"#).unwrap();
+        let err = read_summary(&path).unwrap_err();
+        assert!(matches!(err, ReportError::Schema { found: 2, .. }));
+        assert!(err.to_string().contains("upgrade evalgate"));
+        std::fs::write(&path, "not json").unwrap();
+        assert!(matches!(read_summary(&path), Err(ReportError::Json { .. })));
+    }
+}

@@ -1,0 +1,219 @@
+//! `report.md`: the comparison, errors with fixes, and the top failing
+//! answers, as GitHub-flavoured Markdown (for PR comments and job summaries).
+
+use std::fmt::Write as _;
+
+use super::table::{comparison_data, errors_data, TableData};
+use super::{Exporter, ReportError, RunSummary, SIMULATED_BANNER};
+use crate::record::ResponseRecord;
+
+/// Failing answers listed under "Top failures".
+const TOP_FAILURES: usize = 10;
+/// Characters of each failing answer shown.
+const ANSWER_CHARS: usize = 200;
+
+/// Writes `report.md`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Markdown;
+
+impl Exporter for Markdown {
+    fn file_name(&self) -> &'static str {
+        "report.md"
+    }
+
+    fn render(
+        &self,
+        summary: &RunSummary,
+        records: &mut dyn Iterator<Item = ResponseRecord>,
+    ) -> Result<Vec<u8>, ReportError> {
+        let run = &summary.run;
+        let mut out = format!("# evalgate report: {}\n\n", cell(&run.suite));
+        if run.simulated {
+            let _ = writeln!(out, "> **{SIMULATED_BANNER}**\n");
+        }
+        let _ = write!(
+            out,
+            "Run started {}{}, gateway `{}`, {} models, {} planned jobs, evalgate {}",
+            run.started_at,
+            run.ended_at
+                .as_deref()
+                .map(|e| format!(", ended {e}"))
+                .unwrap_or_default(),
+            run.gateway_url,
+            run.models.len(),
+            run.planned_jobs,
+            run.tool_version,
+        );
+        if let Some(why) = &run.stopped_by {
+            let _ = write!(out, "; stopped early ({why})");
+        }
+        out.push_str(".\n\n## Models\n\n");
+        out.push_str(&table(&comparison_data(summary)));
+
+        out.push_str("\n## Errors\n\n");
+        match errors_data(summary) {
+            Some(data) => out.push_str(&table(&data)),
+            None => out.push_str("No errors.\n"),
+        }
+
+        out.push_str("\n## Top failures\n\n");
+        let mut shown = TableData {
+            headers: vec!["case", "model", "failed checks", "answer"],
+            numeric: vec![false; 4],
+            rows: Vec::new(),
+        };
+        let mut failing = 0usize;
+        for rec in records.filter(|r| r.row.passed == Some(false)) {
+            failing += 1;
+            if shown.rows.len() < TOP_FAILURES {
+                shown.rows.push(failure_row(&rec));
+            }
+        }
+        if failing == 0 {
+            out.push_str("No failed checks.\n");
+        } else {
+            out.push_str(&table(&shown));
+            if failing > shown.rows.len() {
+                let _ = writeln!(
+                    out,
+                    "\n{} of {failing} failing answers shown; all are in responses.jsonl.",
+                    shown.rows.len()
+                );
+            }
+        }
+        Ok(out.into_bytes())
+    }
+}
+
+fn failure_row(rec: &ResponseRecord) -> Vec<String> {
+    let row = &rec.row;
+    let case = match row.repeat {
+        0 => row.case_id.clone(),
+        r => format!("{}#{r}", row.case_id),
+    };
+    let failed: Vec<String> = rec
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| match c.reason.as_str() {
+            "" => c.check.clone(),
+            reason => format!("{}: {reason}", c.check),
+        })
+        .collect();
+    let failed = if failed.is_empty() {
+        row.failed_checks.clone().unwrap_or_else(|| "-".into())
+    } else {
+        failed.join("; ")
+    };
+    let mut answer: String = rec.text.chars().take(ANSWER_CHARS).collect();
+    if rec.text.chars().nth(ANSWER_CHARS).is_some() {
+        answer.push('…');
+    }
+    vec![case, row.model.clone(), failed, answer]
+}
+
+/// Text safe inside a table cell: no line breaks, pipes escaped, no raw
+/// HTML (GitHub would render or swallow tags), no control characters.
+fn cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '|' => out.push_str("\\|"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A GitHub Markdown table; numeric columns right-aligned.
+fn table(data: &TableData) -> String {
+    let mut out = String::new();
+    let line = |out: &mut String, cells: &mut dyn Iterator<Item = String>| {
+        out.push('|');
+        for c in cells {
+            let _ = write!(out, " {c} |");
+        }
+        out.push('\n');
+    };
+    line(&mut out, &mut data.headers.iter().map(|h| cell(h)));
+    line(
+        &mut out,
+        &mut data
+            .numeric
+            .iter()
+            .map(|&n| if n { "---:" } else { ":---" }.to_string()),
+    );
+    for row in &data.rows {
+        line(&mut out, &mut row.iter().map(|c| cell(c)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_support::{records, summary};
+
+    #[test]
+    fn report_text() {
+        let (sum, _) = summary(true);
+        let bytes = Markdown.render(&sum, &mut records().into_iter()).unwrap();
+        let expected = concat!(
+            "# evalgate report: support\n",
+            "\n",
+            "> **SIMULATED — answers and timings come from the built-in sim gateway, not real models**\n",
+            "\n",
+            "Run started 2025-06-01T12:00:00Z, ended 2025-06-01T12:00:09Z, gateway `http://127.0.0.1:8787/v1`, 2 models, 5 planned jobs, evalgate 0.1.0.\n",
+            "\n",
+            "## Models\n",
+            "\n",
+            "| model | ok/req | errors | pass | TTFT p50 ms | TTFT p75 ms | TTFT p95 ms | dur p50 ms | dur p95 ms | tok/s p50 | tokens in/out | cost | cost/req |\n",
+            "| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+            "| openai/gpt-5 | 2/2 | 0 | 50.0% | 412 | 980 | 980 | 1530 | 2100 | 44.7 | 2,400 / 150 | $0.0033 | $0.00165 |\n",
+            "| anthropic/claude-sonnet-4 | 1/3 | 1 (+1 skipped) | - | 8.50 | 8.50 | 8.50 | 95.0 | 95.0 | 46.3 | 10 / 4 | n/a (2 unknown) | - |\n",
+            "\n",
+            "## Errors\n",
+            "\n",
+            "| model | error kind | rows | what to do |\n",
+            "| :--- | :--- | ---: | :--- |\n",
+            "| anthropic/claude-sonnet-4 | budget_exceeded | 1 | the --max-cost / --max-requests budget stopped the run; raise it or resume with --resume |\n",
+            "| anthropic/claude-sonnet-4 | rate_limited | 1 | rate limited; lower --concurrency / --per-model-concurrency |\n",
+            "\n",
+            "## Top failures\n",
+            "\n",
+            "| case | model | failed checks | answer |\n",
+            "| :--- | :--- | :--- | :--- |\n",
+            "| order-json | openai/gpt-5 | is_json: expected JSON, got &lt;text&gt; | Use &lt;b&gt; &amp; \"quotes\" 'x'� end |\n",
+        );
+        assert_eq!(String::from_utf8(bytes).unwrap(), expected);
+    }
+
+    #[test]
+    fn top_failures_are_capped_at_ten() {
+        let (sum, _) = summary(false);
+        let fail = records()
+            .into_iter()
+            .find(|r| r.row.passed == Some(false))
+            .unwrap();
+        let mut many = std::iter::repeat_n(fail, 12);
+        let text = String::from_utf8(Markdown.render(&sum, &mut many).unwrap()).unwrap();
+        let section = text.split("## Top failures").nth(1).unwrap();
+        assert_eq!(section.matches("| order-json |").count(), 10);
+        assert!(section.contains("10 of 12 failing answers shown"));
+        assert!(!text.contains("SIMULATED"));
+    }
+
+    #[test]
+    fn long_answers_are_cut_at_200_chars() {
+        let mut rec = records().remove(2);
+        rec.text = "é".repeat(300);
+        let row = failure_row(&rec);
+        assert_eq!(row[3].chars().count(), 201);
+        assert!(row[3].ends_with('…'));
+    }
+}
