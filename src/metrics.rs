@@ -355,6 +355,11 @@ impl ModelStats {
     }
 
     /// Median time to first token in ms, `None` without samples.
+    /// Rows answered, rows failed (sent and errored): for live progress.
+    pub fn ok_errors(&self) -> (u64, u64) {
+        (self.ok, self.errors)
+    }
+
     pub fn ttft_p50_ms(&self) -> Option<f64> {
         pct_ms(&self.hists.ttft_us, 0.5)
     }

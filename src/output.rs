@@ -87,11 +87,8 @@ pub fn write_run_dir(
     }
     csv.finish()?;
 
-    let exporters: Vec<&dyn Exporter> = crate::report::standard_exporters()
-        .iter()
-        .map(|e| e.as_ref())
-        .chain(extra.iter().copied())
-        .collect();
+    let standard = crate::report::standard_exporters();
+    let exporters = standard.iter().map(|e| e.as_ref()).chain(extra.iter().copied());
     for exporter in exporters {
         let bytes = exporter.render(&summary, &mut all_records(dir, unrun)?)?;
         let path = dir.join(exporter.file_name());

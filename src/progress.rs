@@ -108,8 +108,13 @@ impl Progress {
 
     /// `model done/errors p50 TTFT` for each model.
     fn per_model(&self, agg: &Aggregate) -> String {
-        agg.summaries_brief()
-            .into_iter()
+        agg.order()
+            .iter()
+            .filter_map(|m| agg.models.get(m))
+            .map(|s| {
+                let (ok, errors) = s.ok_errors();
+                (s.model(), ok, errors, s.ttft_p50_ms())
+            })
             .map(|(model, done, errors, p50)| match p50 {
                 Some(p) => format!("{model} {done} ok/{errors} err p50 {p:.0}ms"),
                 None => format!("{model} {done} ok/{errors} err"),
@@ -122,7 +127,6 @@ impl Progress {
     pub fn note(&self, msg: &str) {
         match &self.bar {
             Some(bar) => bar.println(msg),
-            None if self.mode != Mode::Off => eprintln!("{msg}"),
             None => eprintln!("{msg}"),
         }
     }

@@ -106,3 +106,13 @@ pub trait Exporter {
         records: &mut dyn Iterator<Item = ResponseRecord>,
     ) -> Result<Vec<u8>, ReportError>;
 }
+
+/// The writers every run produces besides `requests.csv`.
+pub fn standard_exporters() -> Vec<Box<dyn Exporter>> {
+    vec![
+        Box::new(SummaryJson),
+        Box::new(SummaryCsv),
+        Box::new(Markdown),
+        Box::new(Junit),
+    ]
+}
