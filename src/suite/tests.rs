@@ -401,3 +401,45 @@ fn every_shipped_suite_loads() {
     }
     assert!(n >= 4, "expected the shipped suites in {}", dir.display());
 }
+
+/// `sim/echo` answers with the prompt, so every text check of checks-demo
+/// must pass on the prompt itself, except the two documented failures.
+/// Judge checks are graded with the `sim/judge` rule from the protocol
+/// (every quoted phrase of the rubric appears in the answer).
+#[test]
+fn checks_demo_passes_on_echo_except_the_documented_failures() {
+    use crate::assert::{compile, Answer};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/checks-demo.yaml");
+    let suite = load(&path).unwrap();
+    let quoted = regex::Regex::new(r#""([^"]*)""#).unwrap();
+    let mut failures = Vec::new();
+    for case in &suite.cases {
+        let text = &case.messages.last().unwrap().content;
+        for spec in &case.checks {
+            let check = compile(spec).unwrap();
+            if check.label().starts_with("max_") || check.label().starts_with("min_") {
+                continue; // measurements come from the sim at run time
+            }
+            let result = match check.rubric() {
+                Some(rubric) => {
+                    let lower = text.to_lowercase();
+                    let pass = quoted
+                        .captures_iter(rubric)
+                        .all(|c| lower.contains(&c[1].to_lowercase()));
+                    check.judge_result(Ok((pass, String::new())))
+                }
+                None => check.evaluate(&Answer {
+                    text,
+                    ..Answer::default()
+                }),
+            };
+            if !result.passed {
+                failures.push(format!("{}/{}", case.id, result.check));
+            }
+        }
+    }
+    assert_eq!(
+        failures,
+        ["deliberate-failures/contains", "deliberate-failures/judge"]
+    );
+}
