@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+use std::sync::LazyLock;
 
 use regex::Regex;
 use serde_json::Value;
@@ -301,9 +302,10 @@ fn msg(role: Role, content: String) -> Message {
 
 /// Replace `{{name}}` / `{{ name }}`; `Err(name)` for the first unknown one.
 fn render(text: &str, vars: &BTreeMap<String, VarValue>) -> Result<String, String> {
-    let re = Regex::new(r"\{\{\s*([^{}\s]+)\s*\}\}").expect("static regex");
+    static VAR: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\{\{\s*([^{}\s]+)\s*\}\}").expect("static regex"));
     let mut missing = None;
-    let out = re.replace_all(text, |c: &regex::Captures| match vars.get(&c[1]) {
+    let out = VAR.replace_all(text, |c: &regex::Captures| match vars.get(&c[1]) {
         Some(v) => v.0.clone(),
         None => {
             missing.get_or_insert_with(|| c[1].to_string());
