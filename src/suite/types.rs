@@ -1,6 +1,5 @@
-//! Suite files: the YAML schema users write, defaults merged into cases,
-//! `{{var}}` templates rendered, and validation whose errors name the file,
-//! line and field.
+//! The loaded suite as the rest of evalgate sees it: cases with defaults
+//! merged and templates rendered, plus suite-wide settings.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,0 +1,197 @@
+//! The suite file exactly as written: serde types with unknown fields
+//! denied, so typos are caught with a line number. Values that need checking
+//! (durations, thresholds, roles, variable values) are checked while
+//! deserializing, so serde attaches their line too.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+use super::types::{AssertSpec, SuitePrice};
+
+/// Top level of a suite file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSuite {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub models: Option<Vec<String>>,
+    pub key_env: Option<String>,
+    pub grader: Option<String>,
+    pub timeouts: Option<RawTimeouts>,
+    pub defaults: Option<RawDefaults>,
+    pub gateway: Option<serde_json::Value>,
+    pub pricing: Option<BTreeMap<String, SuitePrice>>,
+    pub cases: Option<Vec<RawCase>>,
+}
+
+/// `timeouts:`; each a duration such as `500ms`, `2s`, `1m` or seconds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTimeouts {
+    pub connect: Option<Millis>,
+    pub ttft: Option<Millis>,
+    pub idle: Option<Millis>,
+    pub total: Option<Millis>,
+}
+
+/// `defaults:`, merged into every case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDefaults {
+    pub system: Option<String>,
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f64>,
+    pub vars: Option<BTreeMap<String, VarValue>>,
+    pub assert: Option<Vec<AssertSpec>>,
+    pub threshold: Option<Threshold>,
+}
+
+/// One entry under `cases:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCase {
+    pub id: String,
+    /// Documentation for the reader of the file; not used by the run.
+    #[allow(dead_code)]
+    pub description: Option<String>,
+    pub prompt: Option<String>,
+    pub messages: Option<Vec<RawMessage>>,
+    pub system: Option<String>,
+    pub vars: Option<BTreeMap<String, VarValue>>,
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f64>,
+    pub assert: Option<Vec<AssertSpec>>,
+    pub threshold: Option<Threshold>,
+}
+
+/// One message of a case's `messages:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+/// Chat roles a suite may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// A duration in whole milliseconds, parsed by [`crate::duration::parse`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Millis(pub u64);
+
+impl<'de> Deserialize<'de> for Millis {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Millis;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as 500ms, 2s or 1m")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Millis, E> {
+                crate::duration::parse(v)
+                    .map(|d| Millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+                    .map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Millis, E> {
+                Ok(Millis(v.saturating_mul(1000)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Millis, E> {
+                match u64::try_from(v) {
+                    Ok(v) => self.visit_u64(v),
+                    Err(_) => Err(E::custom(format!(
+                        "invalid duration `{v}`: must not be negative"
+                    ))),
+                }
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Millis, E> {
+                self.visit_str(&v.to_string())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A template variable's value: a string or a number (kept as written).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct VarValue(pub String);
+
+impl<'de> Deserialize<'de> for VarValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = VarValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<VarValue, E> {
+                Ok(VarValue(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<VarValue, E> {
+                Ok(VarValue(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<VarValue, E> {
+                Ok(VarValue(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<VarValue, E> {
+                Ok(VarValue(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<VarValue, E> {
+                Ok(VarValue(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A pass threshold in `0..=1`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Threshold(pub f64);
+
+impl<'de> Deserialize<'de> for Threshold {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Threshold;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number from 0 to 1")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Threshold, E> {
+                if (0.0..=1.0).contains(&v) {
+                    Ok(Threshold(v))
+                } else {
+                    Err(E::custom(format!(
+                        "{v} is outside 0..=1: use the share of weighted checks that must pass, e.g. 0.5"
+                    )))
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Threshold, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Threshold, E> {
+                self.visit_f64(v as f64)
+            }
+        }
+        // deserialize_any (not f64::deserialize) so the error carries the
+        // value's own line.
+        d.deserialize_any(V)
+    }
+}
