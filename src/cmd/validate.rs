@@ -1,4 +1,5 @@
-//! `evalgate validate`: load and check suites without sending anything.
+//! `evalgate validate`: load and check suites without sending anything;
+//! every problem is listed with its file and line.
 
 use crate::cli::ValidateArgs;
 use crate::exit;
@@ -6,6 +7,17 @@ use crate::exit;
 pub fn run(args: &ValidateArgs) -> i32 {
     let mut code = exit::OK;
     for path in &args.suites {
+        let problems = match std::fs::read_to_string(path) {
+            Ok(src) => crate::suite::errors(&src, path),
+            Err(source) => vec![crate::suite::SuiteError::Read { path: path.clone(), source }],
+        };
+        if !problems.is_empty() {
+            for e in problems {
+                eprintln!("error: {e}");
+            }
+            code = exit::USAGE;
+            continue;
+        }
         match crate::suite::load(path) {
             Ok(suite) => {
                 let checks: usize = suite.cases.iter().map(|c| c.checks.len()).sum();
