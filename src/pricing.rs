@@ -132,7 +132,10 @@ mod tests {
         let mut u = usage(1000, 500, 200, 100);
         u.reasoning_tokens = 300;
         // 700*1.25e-6 + 200*1.25e-7 + 100*1.5625e-6 + 500*1e-5
-        close(p.cost(&u).unwrap(), 0.000875 + 0.000025 + 0.00015625 + 0.005);
+        close(
+            p.cost(&u).unwrap(),
+            0.000875 + 0.000025 + 0.00015625 + 0.005,
+        );
     }
 
     #[test]
@@ -146,8 +149,16 @@ mod tests {
         let tiered = |low: f64, high: f64| Tiered {
             base: low,
             tiers: vec![
-                Tier { min: 0, max: Some(200_000), price: low },
-                Tier { min: 200_000, max: None, price: high },
+                Tier {
+                    min: 0,
+                    max: Some(200_000),
+                    price: low,
+                },
+                Tier {
+                    min: 200_000,
+                    max: None,
+                    price: high,
+                },
             ],
         };
         let p = ModelPrices {
@@ -157,10 +168,16 @@ mod tests {
             cache_write: None,
         };
         // Below the boundary: low tier.
-        close(p.cost(&usage(199_999, 1000, 0, 0)).unwrap(), 199_999.0 * 0.00000125 + 0.01);
+        close(
+            p.cost(&usage(199_999, 1000, 0, 0)).unwrap(),
+            199_999.0 * 0.00000125 + 0.01,
+        );
         // At the boundary (max exclusive): high tier for all classes.
         // 150000*2.5e-6 + 50000*2.5e-7 + 1000*1.5e-5
-        close(p.cost(&usage(200_000, 1000, 50_000, 0)).unwrap(), 0.375 + 0.0125 + 0.015);
+        close(
+            p.cost(&usage(200_000, 1000, 50_000, 0)).unwrap(),
+            0.375 + 0.0125 + 0.015,
+        );
     }
 
     #[test]

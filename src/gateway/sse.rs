@@ -496,7 +496,10 @@ mod tests {
     #[test]
     fn line_endings_comments_and_multiline_data() {
         let d = |s: &str| SseEvent::Data(s.to_string());
-        assert_eq!(whole("data: a\r\n\r\ndata:b\r\rdata: c\n\n"), vec![d("a"), d("b"), d("c")]);
+        assert_eq!(
+            whole("data: a\r\n\r\ndata:b\r\rdata: c\n\n"),
+            vec![d("a"), d("b"), d("c")]
+        );
         assert_eq!(whole(": keep-alive\n\n: PROCESSING\r\n\r\n"), vec![]);
         assert_eq!(
             whole("event: x\nid: 3\ndata: one\ndata:  two\n\n"),
@@ -511,10 +514,16 @@ mod tests {
 
     #[test]
     fn role_only_first_chunk_has_no_text() {
-        let c = parse_chunk(r#"{"id":"gen_1","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#).unwrap();
+        let c = parse_chunk(
+            r#"{"id":"gen_1","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#,
+        )
+        .unwrap();
         assert!(!c.has_text());
         assert_eq!(c.id.as_deref(), Some("gen_1"));
-        let c = parse_chunk(r#"{"choices":[{"delta":{"role":"assistant","content":null}}],"usage":null}"#).unwrap();
+        let c = parse_chunk(
+            r#"{"choices":[{"delta":{"role":"assistant","content":null}}],"usage":null}"#,
+        )
+        .unwrap();
         assert!(!c.has_text());
         assert_eq!(c.usage, None);
     }
@@ -551,7 +560,10 @@ mod tests {
         .unwrap();
         assert!(!c.has_text());
         let u = c.usage.unwrap();
-        assert_eq!((u.input_tokens, u.output_tokens, u.cache_write_tokens), (100, 20, 50));
+        assert_eq!(
+            (u.input_tokens, u.output_tokens, u.cache_write_tokens),
+            (100, 20, 50)
+        );
         assert_eq!(c.provider.as_deref(), Some("openai"));
         assert_eq!(c.finish_reason, None);
         let c = parse_chunk(
@@ -567,9 +579,14 @@ mod tests {
     #[test]
     fn reasoning_variants_are_taken_once() {
         let r = |json: &str| parse_chunk(json).unwrap().reasoning.into_owned();
-        assert_eq!(r(r#"{"choices":[{"delta":{"reasoning_content":"a\"b"}}]}"#), "a\"b");
         assert_eq!(
-            r(r#"{"choices":[{"delta":{"reasoning_details":[{"type":"reasoning.text","text":"x"},{"type":"reasoning.encrypted","data":"zz"},{"text":"y"}]}}]}"#),
+            r(r#"{"choices":[{"delta":{"reasoning_content":"a\"b"}}]}"#),
+            "a\"b"
+        );
+        assert_eq!(
+            r(
+                r#"{"choices":[{"delta":{"reasoning_details":[{"type":"reasoning.text","text":"x"},{"type":"reasoning.encrypted","data":"zz"},{"text":"y"}]}}]}"#
+            ),
             "xy"
         );
         // The same text in `reasoning` and `reasoning_details` is counted once.
@@ -577,12 +594,17 @@ mod tests {
             r(r#"{"choices":[{"delta":{"reasoning":"t","reasoning_details":[{"text":"t"}]}}]}"#),
             "t"
         );
-        assert!(parse_chunk(r#"{"choices":[{"delta":{"reasoning":"t"}}]}"#).unwrap().has_text());
+        assert!(parse_chunk(r#"{"choices":[{"delta":{"reasoning":"t"}}]}"#)
+            .unwrap()
+            .has_text());
     }
 
     #[test]
     fn plain_text_is_borrowed_from_the_payload() {
-        let c = parse_chunk(r#"{"id":"g","choices":[{"delta":{"content":"hi"},"finish_reason":"stop"}]}"#).unwrap();
+        let c = parse_chunk(
+            r#"{"id":"g","choices":[{"delta":{"content":"hi"},"finish_reason":"stop"}]}"#,
+        )
+        .unwrap();
         assert!(matches!(c.content, Cow::Borrowed("hi")));
         assert!(matches!(c.id, Some(Cow::Borrowed("g"))));
         assert!(matches!(c.finish_reason, Some(Cow::Borrowed("stop"))));
@@ -590,7 +612,10 @@ mod tests {
 
     #[test]
     fn error_event_after_200() {
-        let c = parse_chunk(r#"{"error":{"message":"upstream overloaded","type":"server_error","code":529}}"#).unwrap();
+        let c = parse_chunk(
+            r#"{"error":{"message":"upstream overloaded","type":"server_error","code":529}}"#,
+        )
+        .unwrap();
         let e = c.error.unwrap();
         assert_eq!(e.message, "upstream overloaded");
         assert_eq!(e.kind.as_deref(), Some("server_error"));
@@ -601,7 +626,12 @@ mod tests {
 
     #[test]
     fn malformed_json_is_an_error() {
-        for bad in [r#"{"choices":[{"delta":{"content":"unterminated"#, "not json", "[1,2]", r#"{"choices":5}"#] {
+        for bad in [
+            r#"{"choices":[{"delta":{"content":"unterminated"#,
+            "not json",
+            "[1,2]",
+            r#"{"choices":5}"#,
+        ] {
             let e = parse_chunk(bad).unwrap_err();
             assert!(!e.message.is_empty(), "{bad}");
         }
