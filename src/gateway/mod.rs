@@ -1,5 +1,6 @@
 //! The gateway client layer: HTTP client with timing and retries, the SSE
 //! stream parser, the model catalog, and the error vocabulary.
+pub mod catalog;
 pub mod client;
 pub mod error;
 pub mod sse;

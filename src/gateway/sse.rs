@@ -365,7 +365,7 @@ impl NumOrStr {
         .filter(|n: &f64| n.is_finite())
     }
 
-    fn into_string(self) -> String {
+    pub(crate) fn into_string(self) -> String {
         match self {
             NumOrStr::Num(n) => n.to_string(),
             NumOrStr::Str(s) => s,

@@ -71,10 +71,7 @@ pub(crate) fn error_message(body: &[u8]) -> String {
             let mut out = message.unwrap_or_default();
             let tag: Vec<String> = kind
                 .into_iter()
-                .chain(code.and_then(|c| match c {
-                    NumOrStr::Num(n) => Some(n.to_string()),
-                    NumOrStr::Str(s) => Some(s),
-                }))
+                .chain(code.map(NumOrStr::into_string))
                 .filter(|s| !s.is_empty())
                 .collect();
             if !tag.is_empty() {
