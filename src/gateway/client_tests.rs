@@ -116,6 +116,30 @@ async fn success_with_timing_and_request_shape() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_hidden_cap_on_connections() {
+    // Every stream holds its connection for 500 ms: all 24 must be in flight at once.
+    let server = TestServer::start(vec![Reply::stream()
+        .pause_ms(500)
+        .content("ok")
+        .data(FINISH)
+        .done()])
+    .await;
+    let mut cfg = config(&server.base);
+    cfg.max_connections = 4;
+    let gw = std::sync::Arc::new(Gateway::new(cfg).unwrap());
+    let tasks: Vec<_> = (0..24)
+        .map(|_| {
+            let gw = gw.clone();
+            tokio::spawn(async move { gw.chat(&request()).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().error, None);
+    }
+    assert_eq!(server.peak_connections(), 24);
+}
+
 #[tokio::test]
 async fn role_only_chunk_does_not_count_and_usage_in_separate_final_chunk() {
     let server = TestServer::start(vec![Reply::stream()

@@ -117,6 +117,7 @@ pub(crate) struct TestServer {
     /// `http://127.0.0.1:PORT/v1`
     pub base: String,
     received: Arc<Mutex<Vec<Received>>>,
+    peak: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -131,19 +132,32 @@ impl TestServer {
         let next = Arc::new(AtomicUsize::new(0));
         let replies = Arc::new(replies);
         let rec = received.clone();
+        let peak = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let peak2 = peak.clone();
         let task = tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
                 let (rec, next, replies) = (rec.clone(), next.clone(), replies.clone());
+                let (peak, in_flight) = (peak2.clone(), in_flight.clone());
                 tokio::spawn(async move {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
                     let _ = serve(sock, rec, next, replies).await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
                 });
             }
         });
         TestServer {
             base: format!("http://127.0.0.1:{port}/v1"),
             received,
+            peak,
             task,
         }
+    }
+
+    /// The most connections served at the same time.
+    pub fn peak_connections(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
     }
 
     /// Requests received so far.
