@@ -1,0 +1,423 @@
+//! The gateway's model catalog (`GET {base}/models`): ids, context windows,
+//! tags and per-token prices, cached on disk per gateway URL so `run` and
+//! `models` don't fetch it every time, with a stale copy as fallback when the
+//! gateway cannot be reached.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+use super::client::{Gateway, GatewayError};
+use super::wire::{self, NumOrStr, TierEntry};
+use crate::pricing::{ModelPrices, Tier, Tiered};
+
+/// All models the gateway offers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Catalog {
+    pub models: Vec<ModelInfo>,
+}
+
+/// One catalog entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelInfo {
+    /// `creator/model`, e.g. `openai/gpt-5`.
+    pub id: String,
+    pub name: Option<String>,
+    /// The catalog's `type` (`language`, `embedding`, `image`, ...).
+    pub kind: Option<String>,
+    pub context_window: Option<u64>,
+    pub max_tokens: Option<u64>,
+    pub tags: Vec<String>,
+    /// `None` when the catalog lists no prices for the model.
+    pub pricing: Option<ModelPrices>,
+}
+
+impl Catalog {
+    /// Parse a `/models` answer: `{"data":[{"id", "pricing": {...}}, ...]}`.
+    pub fn parse(json: &[u8]) -> Result<Catalog, GatewayError> {
+        Self::parse_from(json, "the model catalog")
+    }
+
+    fn parse_from(json: &[u8], source: &str) -> Result<Catalog, GatewayError> {
+        let body: wire::ModelsBody =
+            serde_json::from_slice(json).map_err(|e| GatewayError::Parse {
+                url: source.to_string(),
+                message: format!("{e}; expected {{\"data\": [{{\"id\": ...}}]}}"),
+            })?;
+        let models = body
+            .data
+            .into_iter()
+            .map(|m| ModelInfo {
+                id: m.id,
+                name: m.name,
+                kind: m.kind,
+                context_window: m.context_window,
+                max_tokens: m.max_tokens,
+                tags: m.tags.unwrap_or_default(),
+                pricing: m.pricing.and_then(prices),
+            })
+            .collect();
+        Ok(Catalog { models })
+    }
+
+    /// The model with exactly this id.
+    pub fn get(&self, id: &str) -> Option<&ModelInfo> {
+        self.models.iter().find(|m| m.id == id)
+    }
+
+    /// The closest known id, for "did you mean": compares with whole ids and
+    /// with the part after `creator/` (so `gpt5` finds `openai/gpt-5`).
+    pub fn suggest(&self, id: &str) -> Option<String> {
+        let id = id.trim().to_ascii_lowercase();
+        let score = |m: &ModelInfo| {
+            let full = m.id.to_ascii_lowercase();
+            let short = full.rsplit('/').next().unwrap_or(&full).to_string();
+            strsim::jaro_winkler(&id, &full).max(strsim::jaro_winkler(&id, &short))
+        };
+        self.models
+            .iter()
+            .map(|m| (score(m), m))
+            .filter(|(s, _)| *s >= 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, m)| m.id.clone())
+    }
+}
+
+/// Prices of one entry; `None` when it lists none at all.
+fn prices(p: wire::PricingEntry) -> Option<ModelPrices> {
+    let out = ModelPrices {
+        input: tiered(p.input, p.input_tiers),
+        output: tiered(p.output, p.output_tiers),
+        cache_read: tiered(p.input_cache_read, p.input_cache_read_tiers),
+        cache_write: tiered(p.input_cache_write, p.input_cache_write_tiers),
+    };
+    (out != ModelPrices::default()).then_some(out)
+}
+
+/// A flat price and/or tiers; the base falls back to the lowest tier.
+fn tiered(base: Option<NumOrStr>, tiers: Option<Vec<TierEntry>>) -> Option<Tiered> {
+    let mut tiers: Vec<Tier> = tiers
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|t| {
+            Some(Tier {
+                min: t.min.unwrap_or(0),
+                max: t.max,
+                price: t.cost.as_f64()?,
+            })
+        })
+        .collect();
+    tiers.sort_by_key(|t| t.min);
+    let base = base
+        .and_then(|b| b.as_f64())
+        .or_else(|| tiers.first().map(|t| t.price))?;
+    Some(Tiered { base, tiers })
+}
+
+/// Where and how long to keep the catalog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheOptions {
+    /// `None`: the user cache dir (`dirs::cache_dir()/evalgate`).
+    pub dir: Option<PathBuf>,
+    /// A cached copy younger than this is used without fetching.
+    pub ttl: Duration,
+    /// Fetch even when the cache is fresh.
+    pub refresh: bool,
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        CacheOptions {
+            dir: None,
+            ttl: Duration::from_secs(3600),
+            refresh: false,
+        }
+    }
+}
+
+/// Where a loaded catalog came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CatalogSource {
+    /// Fetched from the gateway just now.
+    Fresh,
+    /// A cached copy within its TTL.
+    Cache,
+    /// The fetch failed (`error`); an older cached copy was used.
+    StaleCache { error: String },
+}
+
+/// The catalog of `gw`: from the cache when fresh, else fetched (and cached),
+/// else a stale cached copy with the fetch error.
+pub async fn load(
+    gw: &Gateway,
+    opts: &CacheOptions,
+) -> Result<(Catalog, CatalogSource), GatewayError> {
+    let path = cache_path(opts, gw.base_url());
+    if !opts.refresh {
+        if let Some((catalog, age)) = path.as_deref().and_then(read_cache) {
+            if age < opts.ttl {
+                return Ok((catalog, CatalogSource::Cache));
+            }
+        }
+    }
+    match fetch(gw).await {
+        Ok((catalog, bytes)) => {
+            if let Some(p) = &path {
+                // A cache that cannot be written only costs a refetch next time.
+                let _ = write_cache(p, &bytes);
+            }
+            Ok((catalog, CatalogSource::Fresh))
+        }
+        Err(e) => match path.as_deref().and_then(read_cache) {
+            Some((catalog, _)) => Ok((
+                catalog,
+                CatalogSource::StaleCache {
+                    error: e.to_string(),
+                },
+            )),
+            None => Err(e),
+        },
+    }
+}
+
+async fn fetch(gw: &Gateway) -> Result<(Catalog, bytes::Bytes), GatewayError> {
+    let url = format!("{}/models", gw.base_url());
+    let Some(bytes) = gw.get("models").await? else {
+        return Err(GatewayError::Status {
+            url,
+            status: 404,
+            message: "this gateway has no model catalog; check that the base URL ends in /v1, or run with --no-catalog".into(),
+        });
+    };
+    let catalog = Catalog::parse_from(&bytes, &url)?;
+    Ok((catalog, bytes))
+}
+
+/// One file per gateway URL, named by a hash of the URL (never the key).
+fn cache_path(opts: &CacheOptions, base_url: &str) -> Option<PathBuf> {
+    let dir = match &opts.dir {
+        Some(d) => d.clone(),
+        None => dirs::cache_dir()?.join("evalgate"),
+    };
+    let hash = Sha256::digest(base_url.as_bytes());
+    let hex: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+    Some(dir.join(format!("models-{hex}.json")))
+}
+
+/// The cached catalog and its age; `None` when missing or unreadable.
+fn read_cache(path: &Path) -> Option<(Catalog, Duration)> {
+    let bytes = std::fs::read(path).ok()?;
+    let catalog = Catalog::parse(&bytes).ok()?;
+    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+    let age = SystemTime::now()
+        .duration_since(modified)
+        .unwrap_or(Duration::ZERO);
+    Some((catalog, age))
+}
+
+/// Write atomically (temp file + rename) so readers never see half a file.
+fn write_cache(path: &Path, bytes: &[u8]) -> Result<(), GatewayError> {
+    let io = |source| GatewayError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::client::GatewayConfig;
+    use crate::gateway::testserver::{Reply, TestServer};
+    use crate::record::Usage;
+    use crate::secret::ApiKey;
+
+    const CATALOG: &str = r#"{"object":"list","data":[
+      {"id":"openai/gpt-5","name":"GPT-5","type":"language","context_window":400000,"max_tokens":128000,
+       "tags":["reasoning","tool-use"],
+       "pricing":{"input":"0.00000125","output":"0.00001","input_cache_read":"0.000000125"}},
+      {"id":"google/gemini-2.5-pro","type":"language","context_window":1048576,
+       "pricing":{"input":"0.00000125","output":0.00001,
+         "input_tiers":[{"cost":"0.00000125","min":0,"max":200000},{"cost":"0.0000025","min":200000}],
+         "output_tiers":[{"cost":"0.00001","min":0,"max":200000},{"cost":"0.000015","min":200000}]}},
+      {"id":"anthropic/claude-sonnet-4","pricing":{"input_cache_write":"0.00000375"}},
+      {"id":"openai/text-embedding-3-small","type":"embedding","pricing":{}},
+      {"id":"deepseek/deepseek-v3"}
+    ]}"#;
+
+    #[test]
+    fn parses_strings_numbers_tiers_and_missing_fields() {
+        let c = Catalog::parse(CATALOG.as_bytes()).unwrap();
+        assert_eq!(c.models.len(), 5);
+        let gpt = c.get("openai/gpt-5").unwrap();
+        assert_eq!(gpt.name.as_deref(), Some("GPT-5"));
+        assert_eq!(
+            (gpt.context_window, gpt.max_tokens),
+            (Some(400_000), Some(128_000))
+        );
+        assert_eq!(gpt.tags, vec!["reasoning", "tool-use"]);
+        let p = gpt.pricing.as_ref().unwrap();
+        assert_eq!(p.input, Some(Tiered::flat(0.00000125)));
+        assert_eq!(p.cache_write, None);
+        let usage = Usage {
+            input_tokens: 1000,
+            output_tokens: 500,
+            cached_tokens: 200,
+            ..Usage::default()
+        };
+        // 800*1.25e-6 + 200*1.25e-7 + 500*1e-5
+        assert!((p.cost(&usage).unwrap() - 0.006025).abs() < 1e-12);
+
+        let gem = c
+            .get("google/gemini-2.5-pro")
+            .unwrap()
+            .pricing
+            .clone()
+            .unwrap();
+        let big = Usage {
+            input_tokens: 250_000,
+            output_tokens: 1000,
+            ..Usage::default()
+        };
+        assert!((gem.cost(&big).unwrap() - (0.625 + 0.015)).abs() < 1e-12);
+
+        // Only a cache-write price: prices kept, but no cost without input/output.
+        let claude = c
+            .get("anthropic/claude-sonnet-4")
+            .unwrap()
+            .pricing
+            .clone()
+            .unwrap();
+        assert_eq!(claude.cost(&usage), None);
+        assert_eq!(
+            c.get("openai/text-embedding-3-small").unwrap().pricing,
+            None
+        );
+        assert_eq!(
+            c.get("openai/text-embedding-3-small")
+                .unwrap()
+                .kind
+                .as_deref(),
+            Some("embedding")
+        );
+        assert_eq!(c.get("deepseek/deepseek-v3").unwrap().pricing, None);
+        assert!(c.get("openai/gpt-4").is_none());
+    }
+
+    #[test]
+    fn bad_catalog_is_a_parse_error() {
+        let e = Catalog::parse(br#"{"models": []}"#).unwrap_err();
+        assert!(matches!(e, GatewayError::Parse { .. }), "{e}");
+    }
+
+    #[test]
+    fn suggests_the_closest_id() {
+        let c = Catalog::parse(CATALOG.as_bytes()).unwrap();
+        assert_eq!(c.suggest("openai/gpt5").as_deref(), Some("openai/gpt-5"));
+        assert_eq!(c.suggest("gpt-5").as_deref(), Some("openai/gpt-5"));
+        assert_eq!(
+            c.suggest("anthropic/claude-sonet-4").as_deref(),
+            Some("anthropic/claude-sonnet-4")
+        );
+        assert_eq!(c.suggest("xq"), None);
+    }
+
+    fn gateway(base: &str) -> Gateway {
+        Gateway::new(GatewayConfig::new(
+            base,
+            Some(ApiKey::new("sk-catalog-secret-42")),
+        ))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn fetches_caches_and_falls_back_to_a_stale_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = TestServer::start(vec![
+            Reply::status(200, &[], CATALOG),
+            Reply::status(200, &[], CATALOG),
+            Reply::status(503, &[], r#"{"error":{"message":"maintenance"}}"#),
+        ])
+        .await;
+        let gw = gateway(&server.base);
+        let mut opts = CacheOptions {
+            dir: Some(dir.path().to_path_buf()),
+            ..CacheOptions::default()
+        };
+        let (c, src) = load(&gw, &opts).await.unwrap();
+        assert_eq!((c.models.len(), src), (5, CatalogSource::Fresh));
+        let got = server.received();
+        assert_eq!(got[0].path, "/v1/models");
+        assert_eq!(
+            got[0].header("authorization"),
+            Some("Bearer sk-catalog-secret-42")
+        );
+
+        // Within the TTL: from the cache, no request.
+        let (_, src) = load(&gw, &opts).await.unwrap();
+        assert_eq!(src, CatalogSource::Cache);
+        assert_eq!(server.received().len(), 1);
+
+        // Refresh forces a fetch.
+        opts.refresh = true;
+        assert_eq!(load(&gw, &opts).await.unwrap().1, CatalogSource::Fresh);
+        // The gateway fails: the stale copy is used, with the error.
+        let (c, src) = load(&gw, &opts).await.unwrap();
+        assert_eq!(c.models.len(), 5);
+        let CatalogSource::StaleCache { error } = src else {
+            panic!("{src:?}")
+        };
+        assert!(
+            error.contains("503") && error.contains("maintenance"),
+            "{error}"
+        );
+        assert_eq!(server.received().len(), 3);
+
+        // The cache file is named by a hash of the URL and holds no key.
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().to_string();
+            assert!(
+                name.starts_with("models-") && name.ends_with(".json"),
+                "{name}"
+            );
+            assert!(!std::fs::read_to_string(entry.path())
+                .unwrap()
+                .contains("sk-catalog"));
+        }
+    }
+
+    #[tokio::test]
+    async fn no_cache_and_no_gateway_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!(
+            "http://127.0.0.1:{}/v1",
+            listener.local_addr().unwrap().port()
+        );
+        drop(listener);
+        let opts = CacheOptions {
+            dir: Some(dir.path().to_path_buf()),
+            ttl: Duration::ZERO,
+            refresh: false,
+        };
+        let e = load(&gateway(&base), &opts).await.unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("{base}/models")) && e.contains("--gateway"),
+            "{e}"
+        );
+
+        let server = TestServer::start(vec![Reply::status(404, &[], "")]).await;
+        let e = load(&gateway(&server.base), &opts)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("404") && e.contains("/v1"), "{e}");
+    }
+}

@@ -1,0 +1,502 @@
+//! The HTTP client: one `reqwest::Client` for the whole run, the streaming
+//! chat request with its timing stamps, timeouts and retry policy.
+//!
+//! Every per-request failure comes back as an [`Outcome`] with an
+//! [`RequestError`] (a row, not an abort); only setup problems are
+//! [`GatewayError`]s. The API key goes into the `Authorization` header and
+//! nowhere else: error messages are scrubbed of it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+
+use super::error::ErrorKind;
+use super::wire;
+use crate::record::Usage;
+use crate::secret::ApiKey;
+use crate::suite::Message;
+
+/// How long to wait at each stage of a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// TCP (and TLS) connect.
+    pub connect: Duration,
+    /// From start to the first content or reasoning token.
+    pub ttft: Option<Duration>,
+    /// Longest silence (no bytes at all, comments included) while waiting.
+    pub idle: Option<Duration>,
+    /// From start to the end of the stream, per attempt.
+    pub total: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            ttft: None,
+            idle: Some(Duration::from_secs(60)),
+            total: Some(Duration::from_secs(600)),
+        }
+    }
+}
+
+/// When and how often to retry a failed request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries per request (attempts = 1 + retries at most).
+    pub max_retries: u32,
+    /// First backoff ceiling; doubles per retry (full jitter below it).
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// Upper bound on a server's `Retry-After`.
+    pub max_retry_after: Duration,
+    /// Retries for the whole run, shared by all requests of this [`Gateway`].
+    pub retry_budget: u32,
+    /// Also retry failures after the first token (the answer restarts).
+    pub retry_midstream: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(20),
+            max_retry_after: Duration::from_secs(60),
+            retry_budget: 1000,
+            retry_midstream: false,
+        }
+    }
+}
+
+/// Everything needed to build a [`Gateway`].
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    /// Base URL including `/v1`.
+    pub base_url: String,
+    pub key: Option<ApiKey>,
+    pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
+    /// Idle connections kept per host; at least the run's concurrency.
+    pub max_connections: usize,
+    /// Extra headers on every request (attribution: `http-referer`, `x-title`).
+    pub headers: Vec<(String, String)>,
+    /// Allow sending the key over plain http to a non-loopback host.
+    pub allow_insecure_http: bool,
+}
+
+impl GatewayConfig {
+    /// Defaults for everything but the URL and key.
+    pub fn new(base_url: impl Into<String>, key: Option<ApiKey>) -> Self {
+        GatewayConfig {
+            base_url: base_url.into(),
+            key,
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+            max_connections: 64,
+            headers: Vec::new(),
+            allow_insecure_http: false,
+        }
+    }
+}
+
+/// One chat completion to send.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<Message>,
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f64>,
+    /// Sent as `providerOptions.gateway` (routing order, only, models).
+    pub gateway_options: Option<serde_json::Value>,
+}
+
+/// Why one request failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestError {
+    pub kind: ErrorKind,
+    /// The gateway's or transport's message, trimmed to ~300 chars, key scrubbed.
+    pub message: String,
+    pub http_status: Option<u16>,
+}
+
+/// What one request produced, successful or not. On error, whatever arrived
+/// before the failure (text, tokens, timings) is kept.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// Attempts made (1 = no retry). Timings are those of the last attempt.
+    pub attempts: u32,
+    /// Start → first chunk with non-empty content or reasoning.
+    pub ttft: Option<Duration>,
+    /// Start → `[DONE]` or clean end of stream; `None` on error.
+    pub duration: Option<Duration>,
+    /// Gaps between successive content/reasoning-bearing chunks, microseconds.
+    pub itl_us: Vec<u32>,
+    /// Content/reasoning-bearing chunks received (`itl_us.len() + 1` when > 0).
+    pub chunks: u32,
+    /// The gateway's `usage`; `None` when it sent none (never estimated).
+    pub usage: Option<Usage>,
+    /// The gateway's own cost figure: `usage.cost`, else
+    /// `provider_metadata.gateway.cost`.
+    pub gateway_cost: Option<f64>,
+    /// The response id (`gen_...`), for the gateway's logs.
+    pub generation_id: Option<String>,
+    pub provider: Option<String>,
+    pub finish_reason: Option<String>,
+    pub text: String,
+    pub reasoning: String,
+    pub error: Option<RequestError>,
+}
+
+/// The account's credits (`GET {base}/credits`), USD.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Credits {
+    pub balance: f64,
+    pub total_used: f64,
+}
+
+/// Setup-level failures: they stop a command, and each names the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("refusing to send the API key over plain http to {url}; use https, a loopback address, or --allow-insecure-http")]
+    InsecureHttp { url: String },
+    #[error("invalid gateway URL `{url}`: {reason}; it should look like https://ai-gateway.vercel.sh/v1")]
+    InvalidUrl { url: String, reason: String },
+    #[error("invalid header `{name}`: {reason}")]
+    InvalidHeader { name: String, reason: String },
+    #[error(
+        "could not reach {url}: {message}; check --gateway / AI_GATEWAY_BASE_URL and the network"
+    )]
+    Http { url: String, message: String },
+    #[error("{url} answered HTTP {status}: {message}{}", status_hint(*.status))]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
+    #[error("could not parse the answer of {url}: {message}")]
+    Parse { url: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn status_hint(status: u16) -> String {
+    match status {
+        401 | 403 | 429 | 500..=599 => ErrorKind::from_status(status)
+            .hint()
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// The gateway client. Build one per run and share it (`Arc`): it holds the
+/// one connection pool and the run-wide retry budget.
+pub struct Gateway {
+    http: reqwest::Client,
+    base: String,
+    key: Option<ApiKey>,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+    retries_used: AtomicU32,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("base", &self.base)
+            .field("key", &self.key)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// Build the client. Refuses plain `http://` to a non-loopback host when
+    /// a key is set, unless `allow_insecure_http`.
+    pub fn new(cfg: GatewayConfig) -> Result<Gateway, GatewayError> {
+        let base = cfg.base_url.trim().trim_end_matches('/').to_string();
+        let invalid = |reason: &str| GatewayError::InvalidUrl {
+            url: base.clone(),
+            reason: reason.to_string(),
+        };
+        let url = reqwest::Url::parse(&base).map_err(|e| invalid(&e.to_string()))?;
+        let host = url.host_str().ok_or_else(|| invalid("no host"))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if cfg.key.is_none() || cfg.allow_insecure_http || is_loopback(host) => {}
+            "http" => return Err(GatewayError::InsecureHttp { url: base }),
+            _ => {
+                return Err(invalid(
+                    "the scheme must be https (or http for a local gateway)",
+                ))
+            }
+        }
+        let mut headers = HeaderMap::new();
+        for (name, value) in &cfg.headers {
+            let bad = |reason: String| GatewayError::InvalidHeader {
+                name: name.clone(),
+                reason,
+            };
+            let n = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(e.to_string()))?;
+            let v = HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
+            headers.insert(n, v);
+        }
+        if let Some(key) = &cfg.key {
+            // The value is marked sensitive so reqwest/hyper never print it.
+            let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose().trim()))
+                .map_err(|_| GatewayError::InvalidHeader {
+                    name: "authorization".into(),
+                    reason: "the API key has characters not allowed in a header; check the environment variable".into(),
+                })?;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+        }
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .http1_only()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(cfg.max_connections.max(1))
+            .connect_timeout(cfg.timeouts.connect)
+            .default_headers(headers)
+            .user_agent(concat!("evalgate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| GatewayError::Http {
+                url: base.clone(),
+                message: error_chain(&e),
+            })?;
+        Ok(Gateway {
+            http,
+            base,
+            key: cfg.key,
+            timeouts: cfg.timeouts,
+            retry: cfg.retry,
+            retries_used: AtomicU32::new(0),
+        })
+    }
+
+    /// The base URL (including `/v1`, no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Retries spent so far by all requests (counted against `retry_budget`).
+    pub fn retries_used(&self) -> u32 {
+        self.retries_used.load(Ordering::Relaxed)
+    }
+
+    /// Send one streaming chat request, with timing, timeouts and retries.
+    /// Never panics: every failure is an [`Outcome`] with `error` set.
+    pub async fn chat(&self, req: &ChatRequest) -> Outcome {
+        let body = match self.chat_body(req) {
+            Ok(b) => b,
+            Err(e) => {
+                return Outcome {
+                    attempts: 0,
+                    error: Some(self.request_error(ErrorKind::BadRequest, &e.to_string(), None)),
+                    ..Outcome::default()
+                }
+            }
+        };
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let attempt = super::stream::run(self, body.clone()).await;
+            let mut outcome = attempt.outcome;
+            outcome.attempts = attempts;
+            let Some(err) = &outcome.error else {
+                return outcome;
+            };
+            if !self.may_retry(err, outcome.ttft.is_some(), attempts) {
+                return outcome;
+            }
+            tokio::time::sleep(self.backoff(attempts, attempt.retry_after)).await;
+        }
+    }
+
+    /// `GET {base}/credits`; `Ok(None)` when the gateway has no such endpoint.
+    pub async fn credits(&self) -> Result<Option<Credits>, GatewayError> {
+        let Some(body) = self.get("credits").await? else {
+            return Ok(None);
+        };
+        let url = self.url("credits");
+        let c: wire::CreditsBody =
+            serde_json::from_slice(&body).map_err(|e| GatewayError::Parse {
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
+        match (c.balance.as_f64(), c.total_used.as_f64()) {
+            (Some(balance), Some(total_used)) => Ok(Some(Credits {
+                balance,
+                total_used,
+            })),
+            _ => Err(GatewayError::Parse {
+                url,
+                message: "balance and total_used must be decimal numbers".into(),
+            }),
+        }
+    }
+
+    /// `GET {base}/{path}`: the body, or `None` on 404.
+    pub(crate) async fn get(&self, path: &str) -> Result<Option<Bytes>, GatewayError> {
+        let url = self.url(path);
+        let transport = |e: reqwest::Error| GatewayError::Http {
+            url: url.clone(),
+            message: self.scrub(&error_chain(&e)),
+        };
+        let mut rb = self.http.get(&url);
+        if let Some(t) = self.timeouts.total {
+            rb = rb.timeout(t);
+        }
+        let resp = rb.send().await.map_err(transport)?;
+        let status = resp.status().as_u16();
+        if status == 404 {
+            return Ok(None);
+        }
+        let body = resp.bytes().await.map_err(transport)?;
+        if !(200..300).contains(&status) {
+            return Err(GatewayError::Status {
+                url: url.clone(),
+                status,
+                message: self.scrub(&wire::error_message(&body)),
+            });
+        }
+        Ok(Some(body))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.base, path)
+    }
+
+    fn chat_body(&self, req: &ChatRequest) -> Result<Bytes, serde_json::Error> {
+        let body = wire::ChatBody {
+            model: &req.model,
+            messages: &req.messages,
+            stream: true,
+            stream_options: Some(wire::StreamOptions {
+                include_usage: true,
+            }),
+            max_tokens: req.max_tokens,
+            temperature: req.temperature,
+            provider_options: req
+                .gateway_options
+                .as_ref()
+                .map(|gateway| wire::ProviderOptions { gateway }),
+        };
+        serde_json::to_vec(&body).map(Bytes::from)
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn timeouts(&self) -> &Timeouts {
+        &self.timeouts
+    }
+
+    pub(crate) fn chat_url(&self) -> String {
+        self.url("chat/completions")
+    }
+
+    /// A [`RequestError`] with the key scrubbed and the message trimmed.
+    pub(crate) fn request_error(
+        &self,
+        kind: ErrorKind,
+        message: &str,
+        status: Option<u16>,
+    ) -> RequestError {
+        RequestError {
+            kind,
+            message: trim_message(&self.scrub(message), 300),
+            http_status: status,
+        }
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        match &self.key {
+            Some(k) => k.scrub(text),
+            None => text.to_string(),
+        }
+    }
+
+    /// Whether to try again, taking one retry from the run-wide budget if so.
+    fn may_retry(&self, err: &RequestError, got_token: bool, attempts: u32) -> bool {
+        let before_token = !got_token
+            && err.kind.retryable()
+            // Our own total timeout is final; only a server's 408 is retried.
+            && (err.kind != ErrorKind::TimeoutTotal || err.http_status == Some(408));
+        let midstream = self.retry.retry_midstream
+            && matches!(
+                err.kind,
+                ErrorKind::StreamInterrupted | ErrorKind::TimeoutIdle | ErrorKind::StreamError
+            );
+        if !(before_token || midstream) || attempts > self.retry.max_retries {
+            return false;
+        }
+        let budget = self.retry.retry_budget;
+        self.retries_used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < budget).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// The `Retry-After` the server asked for (bounded), else exponential
+    /// backoff with full jitter.
+    fn backoff(&self, retry_number: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(d) = retry_after {
+            return d.min(self.retry.max_retry_after);
+        }
+        let exp = self
+            .retry
+            .base_delay
+            .saturating_mul(1u32 << retry_number.saturating_sub(1).min(20))
+            .min(self.retry.max_delay);
+        let ms = u64::try_from(exp.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(rand::Rng::gen_range(&mut rand::thread_rng(), 0..=ms))
+    }
+}
+
+/// Whether `host` (as in a URL) is the local machine.
+fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.to_ascii_lowercase().ends_with(".localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An error with its sources, `a: b: c`.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let s_text = s.to_string();
+        if !out.contains(&s_text) {
+            out.push_str(": ");
+            out.push_str(&s_text);
+        }
+        src = s.source();
+    }
+    out
+}
+
+/// At most `max` characters, with `…` when cut.
+fn trim_message(text: &str, max: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

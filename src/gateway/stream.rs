@@ -1,0 +1,309 @@
+//! One attempt of a streaming chat request: send it, read the SSE body as it
+//! arrives, stamp the times (DESIGN.md "Measurement definitions") and turn
+//! every failure into a [`RequestError`] that keeps what already arrived.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+
+use super::client::{error_chain, Gateway, Outcome, RequestError, Timeouts};
+use super::error::ErrorKind;
+use super::sse::{parse_chunk, SseEvent, SseParser};
+use super::wire;
+
+/// The result of one attempt and what the server said about retrying.
+pub(crate) struct Attempt {
+    pub outcome: Outcome,
+    pub retry_after: Option<Duration>,
+}
+
+/// Error bodies are read up to this size; the message is trimmed anyway.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+/// After `[DONE]`, how long to wait for the body's end so the connection
+/// goes back to the pool instead of being closed.
+const DRAIN_AFTER_DONE: Duration = Duration::from_secs(1);
+
+/// Send `body` once and read the answer.
+pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
+    let t = gw.timeouts();
+    let request = gw
+        .http()
+        .post(gw.chat_url())
+        .header(CONTENT_TYPE, "application/json")
+        .header(ACCEPT, "text/event-stream")
+        .body(body);
+    // Start: immediately before the request is handed to the HTTP client.
+    let start = Instant::now();
+    let limits = Limits {
+        ttft: t.ttft.map(|d| start + d),
+        total: t.total.map(|d| start + d),
+        idle: t.idle,
+        timeouts: t.clone(),
+    };
+    let mut col = Collector::new(start);
+    let fail = |col: Collector, kind, msg: &str, status| Attempt {
+        outcome: col.finish(Some(gw.request_error(kind, msg, status))),
+        retry_after: None,
+    };
+
+    let resp = match within(limits.next(start, false), request.send()).await {
+        Err(kind) => return fail(col, kind, &limits.message(kind), None),
+        Ok(Err(e)) => return fail(col, ErrorKind::Connect, &error_chain(&e), None),
+        Ok(Ok(r)) => r,
+    };
+    let status = resp.status().as_u16();
+    if !resp.status().is_success() {
+        let retry_after = retry_after(resp.headers());
+        let body = read_error_body(resp, &limits).await;
+        let mut message = wire::error_message(&body);
+        if message.is_empty() {
+            message = format!("HTTP {status}");
+        }
+        let kind = ErrorKind::from_status(status);
+        return Attempt {
+            retry_after,
+            ..fail(col, kind, &message, Some(status))
+        };
+    }
+
+    let mut stream = resp.bytes_stream();
+    let mut parser = SseParser::new();
+    let mut events = Vec::new();
+    let mut last_byte = Instant::now();
+    let failure: Option<(ErrorKind, String)> = 'read: loop {
+        let limit = limits.next(last_byte, col.out.ttft.is_some());
+        let item = match within(limit, stream.next()).await {
+            Ok(item) => item,
+            Err(kind) => break Some((kind, limits.message(kind))),
+        };
+        // Every event of this read arrived now.
+        let now = Instant::now();
+        let eof = match item {
+            Some(Ok(bytes)) => {
+                last_byte = now;
+                parser.feed(&bytes, &mut events);
+                false
+            }
+            Some(Err(e)) => {
+                // A cut after the finish chunk loses nothing of the answer.
+                if col.out.finish_reason.is_some() {
+                    col.end = Some(now);
+                    break None;
+                }
+                break Some((ErrorKind::StreamInterrupted, error_chain(&e)));
+            }
+            None => {
+                parser.finish(&mut events);
+                true
+            }
+        };
+        for ev in events.drain(..) {
+            if let Err(e) = col.event(ev, now) {
+                break 'read Some(e);
+            }
+            if col.done {
+                break;
+            }
+        }
+        if col.done || (eof && col.out.finish_reason.is_some()) {
+            col.end = Some(now);
+            break None;
+        }
+        if eof {
+            let msg = "the stream ended without [DONE] or a finish_reason";
+            break Some((ErrorKind::StreamInterrupted, msg.to_string()));
+        }
+    };
+    if failure.is_none() && col.done {
+        drain(&mut stream).await;
+    }
+    // Stream-level failures carry no HTTP error status (the answer was 200).
+    let error = failure.map(|(kind, msg)| gw.request_error(kind, &msg, None));
+    Attempt {
+        outcome: col.finish(error),
+        retry_after: None,
+    }
+}
+
+/// Deadlines of one attempt.
+struct Limits {
+    ttft: Option<Instant>,
+    total: Option<Instant>,
+    idle: Option<Duration>,
+    timeouts: Timeouts,
+}
+
+impl Limits {
+    /// The earliest deadline for the next read, and the kind it reports.
+    fn next(&self, last_byte: Instant, got_token: bool) -> Option<(Instant, ErrorKind)> {
+        let candidates = [
+            (self.total, ErrorKind::TimeoutTotal),
+            (self.ttft.filter(|_| !got_token), ErrorKind::TimeoutTtft),
+            (self.idle.map(|d| last_byte + d), ErrorKind::TimeoutIdle),
+        ];
+        candidates
+            .into_iter()
+            .filter_map(|(at, kind)| at.map(|at| (at, kind)))
+            .min_by_key(|(at, _)| *at)
+    }
+
+    fn message(&self, kind: ErrorKind) -> String {
+        let t = &self.timeouts;
+        match kind {
+            ErrorKind::TimeoutTtft => {
+                format!("no first token within {:?}", t.ttft.unwrap_or_default())
+            }
+            ErrorKind::TimeoutIdle => format!("no data for {:?}", t.idle.unwrap_or_default()),
+            _ => format!(
+                "the request took longer than {:?}",
+                t.total.unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// Await `fut` until the deadline, if any.
+async fn within<F: Future>(
+    limit: Option<(Instant, ErrorKind)>,
+    fut: F,
+) -> Result<F::Output, ErrorKind> {
+    match limit {
+        None => Ok(fut.await),
+        Some((at, kind)) => tokio::time::timeout_at(at.into(), fut)
+            .await
+            .map_err(|_| kind),
+    }
+}
+
+/// The body of an error answer, best effort and bounded.
+async fn read_error_body(resp: reqwest::Response, limits: &Limits) -> Vec<u8> {
+    let mut stream = resp.bytes_stream();
+    let mut buf = Vec::new();
+    let mut last = Instant::now();
+    while let Ok(Some(Ok(bytes))) = within(limits.next(last, false), stream.next()).await {
+        last = Instant::now();
+        buf.extend_from_slice(&bytes);
+        if buf.len() > MAX_ERROR_BODY {
+            break;
+        }
+    }
+    buf
+}
+
+/// Read what follows `[DONE]` (normally just the body's end), briefly.
+async fn drain<S>(stream: &mut S)
+where
+    S: futures::Stream<Item = reqwest::Result<Bytes>> + Unpin,
+{
+    let until = Instant::now() + DRAIN_AFTER_DONE;
+    while let Ok(Some(Ok(_))) = tokio::time::timeout_at(until.into(), stream.next()).await {}
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = v.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).ok();
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// Collects one attempt's answer from its events.
+struct Collector {
+    start: Instant,
+    out: Outcome,
+    last_token: Option<Instant>,
+    usage_cost: Option<f64>,
+    metadata_cost: Option<f64>,
+    done: bool,
+    end: Option<Instant>,
+}
+
+impl Collector {
+    fn new(start: Instant) -> Self {
+        Collector {
+            start,
+            out: Outcome::default(),
+            last_token: None,
+            usage_cost: None,
+            metadata_cost: None,
+            done: false,
+            end: None,
+        }
+    }
+
+    /// Take one event that arrived at `at`; `Err` stops the stream.
+    fn event(&mut self, ev: SseEvent, at: Instant) -> Result<(), (ErrorKind, String)> {
+        let data = match ev {
+            SseEvent::Done => {
+                self.done = true;
+                return Ok(());
+            }
+            SseEvent::Data(d) => d,
+        };
+        let mut chunk =
+            parse_chunk(&data).map_err(|e| (ErrorKind::MalformedStream, e.to_string()))?;
+        if self.out.generation_id.is_none() {
+            self.out.generation_id = chunk.id.take().map(Cow::into_owned);
+        }
+        // Role-only and empty chunks carry no token: they must not count for
+        // TTFT, or a gateway that sends the role at once would look instant.
+        if chunk.has_text() {
+            match self.last_token {
+                None => self.out.ttft = Some(at - self.start),
+                Some(prev) => {
+                    let gap = u32::try_from((at - prev).as_micros()).unwrap_or(u32::MAX);
+                    self.out.itl_us.push(gap);
+                }
+            }
+            self.last_token = Some(at);
+            self.out.chunks += 1;
+            self.out.text.push_str(&chunk.content);
+            self.out.reasoning.push_str(&chunk.reasoning);
+        }
+        if let Some(f) = chunk.finish_reason {
+            self.out.finish_reason = Some(f.into_owned());
+        }
+        if chunk.usage.is_some() {
+            self.out.usage = chunk.usage;
+        }
+        self.usage_cost = chunk.usage_cost.or(self.usage_cost);
+        self.metadata_cost = chunk.metadata_cost.or(self.metadata_cost);
+        if chunk.provider.is_some() {
+            self.out.provider = chunk.provider;
+        }
+        if let Some(e) = chunk.error {
+            let tag: Vec<&str> = [e.kind.as_deref(), e.code.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            let msg = if tag.is_empty() {
+                e.message
+            } else {
+                format!("{} ({})", e.message, tag.join(", "))
+            };
+            return Err((ErrorKind::StreamError, msg));
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, error: Option<RequestError>) -> Outcome {
+        self.out.gateway_cost = self.usage_cost.or(self.metadata_cost);
+        if error.is_none() {
+            self.out.duration = self.end.map(|e| e - self.start);
+        }
+        self.out.error = error;
+        self.out
+    }
+}
