@@ -1,0 +1,401 @@
+//! A chat request, read with the sim's own serde types, turned into a [`Plan`]:
+//! everything about the answer (text source, timing, usage, cost, faults)
+//! decided up front so streaming only formats and sleeps.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use super::config::SimConfig;
+use super::faults::Decided;
+use super::judge;
+use super::profile::{AnswerKind, Profile};
+use super::text::{decimal, hash_bytes, hash_parts, mix, unit, word_chunks, WordStream};
+
+/// The request fields the sim reads; everything else is accepted and ignored.
+#[derive(Debug, Deserialize)]
+pub struct ChatRequest {
+    /// Model id, possibly with `+fault` suffixes.
+    pub model: String,
+    /// The conversation.
+    #[serde(default)]
+    pub messages: Vec<Message>,
+    /// Cap on content tokens.
+    pub max_tokens: Option<u64>,
+    /// Stream as SSE when true.
+    #[serde(default)]
+    pub stream: bool,
+    /// `include_usage: false` suppresses usage in streams.
+    pub stream_options: Option<StreamOptions>,
+    /// Gateway routing options; `gateway.order[0]` is echoed as the provider.
+    #[serde(rename = "providerOptions")]
+    pub provider_options: Option<Value>,
+}
+
+/// `stream_options`.
+#[derive(Debug, Deserialize)]
+pub struct StreamOptions {
+    /// Whether the client asked for usage.
+    pub include_usage: Option<bool>,
+}
+
+/// One message; `content` may be a string or a list of `{type, text}` parts.
+#[derive(Debug, Deserialize)]
+pub struct Message {
+    /// `system`, `user`, `assistant`, ...
+    #[serde(default)]
+    pub role: String,
+    /// String or parts.
+    #[serde(default)]
+    pub content: Value,
+}
+
+impl Message {
+    /// The message text (parts concatenated).
+    pub fn text(&self) -> String {
+        match &self.content {
+            Value::String(s) => s.clone(),
+            Value::Array(parts) => parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// Where content chunks come from.
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// Generated words, one per chunk.
+    Words(WordStream),
+    /// Fixed chunks (echo, judge), pushed JSON-escaped.
+    Fixed(Vec<String>),
+}
+
+/// Token counts and the pre-rendered usage JSON fields.
+#[derive(Debug, Clone)]
+pub struct Usage {
+    /// `"usage":{...},"provider_metadata":{...}` without braces around it, or
+    /// only the provider metadata when usage is suppressed.
+    pub fields: String,
+    /// The same as a JSON object, for non-streaming answers.
+    pub object: serde_json::Map<String, Value>,
+    /// Whether usage is sent at all.
+    pub sent: bool,
+}
+
+/// Everything the streamer needs.
+#[derive(Debug)]
+pub struct Plan {
+    /// `gen_...`.
+    pub id: String,
+    /// Model id as requested (with suffixes).
+    pub model: String,
+    /// Unix seconds.
+    pub created: u64,
+    /// Handler entry.
+    pub start: Instant,
+    /// Time to first token (scaled, jittered, stall included).
+    pub ttft: Duration,
+    /// Inter-token latency (scaled, jittered).
+    pub itl: Duration,
+    /// Reasoning chunks before content.
+    pub reasoning: u32,
+    /// Reasoning text source.
+    pub reasoning_words: WordStream,
+    /// Content chunks to send.
+    pub content_tokens: u32,
+    /// Content text source.
+    pub content: Content,
+    /// `stop` or `length`.
+    pub finish_reason: &'static str,
+    /// Usage and cost.
+    pub usage: Usage,
+    /// Usage in its own final chunk.
+    pub separate_usage: bool,
+    /// Faults for this request.
+    pub faults: Decided,
+}
+
+impl Plan {
+    /// All chunks: reasoning then content.
+    pub fn total_tokens(&self) -> u32 {
+        self.reasoning + self.content_tokens
+    }
+
+    /// Index of the token after which mid-stream faults happen.
+    pub fn half(&self) -> u32 {
+        self.total_tokens() / 2
+    }
+
+    /// Absolute deadline of token `i` (stall-mid shifts the second half).
+    pub fn deadline(&self, i: u32) -> Instant {
+        let mut d = self.start + self.ttft + self.itl * i;
+        if i >= self.half() {
+            d += Duration::from_millis(self.faults.stall_mid_ms);
+        }
+        d
+    }
+
+    /// When the finish chunk is due.
+    pub fn finish_deadline(&self) -> Instant {
+        self.deadline(self.total_tokens().saturating_sub(1))
+    }
+}
+
+/// Deterministic prompt-token estimate: ceil(chars/4) + 4 per message.
+pub fn prompt_tokens(messages: &[Message]) -> u64 {
+    messages
+        .iter()
+        .map(|m| (m.text().chars().count() as u64).div_ceil(4) + 4)
+        .sum()
+}
+
+fn prompt_hash(messages: &[Message]) -> u64 {
+    messages.iter().fold(0, |acc, m| {
+        hash_parts(&[
+            acc,
+            hash_bytes(1, m.role.as_bytes()),
+            hash_bytes(2, m.text().as_bytes()),
+        ])
+    })
+}
+
+/// A log-normal factor exp(sigma * z), z ~ N(0,1) by Box-Muller from a hash.
+fn jitter_factor(sigma: f64, h: u64) -> f64 {
+    if sigma <= 0.0 {
+        return 1.0;
+    }
+    let u1 = unit(mix(h)).max(1e-12);
+    let u2 = unit(mix(h ^ 0xA5A5_A5A5));
+    let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+    (sigma * z).exp()
+}
+
+fn scaled_ms(ms: u64, scale: f64, factor: f64) -> Duration {
+    Duration::from_secs_f64((ms as f64 * scale * factor / 1000.0).clamp(0.0, 86_400.0))
+}
+
+/// Inputs that vary per request besides the body.
+pub struct PlanInputs<'a> {
+    /// Sim-wide config.
+    pub cfg: &'a SimConfig,
+    /// Resolved profile.
+    pub profile: &'a Profile,
+    /// Faults decided for this request.
+    pub faults: Decided,
+    /// Generation id.
+    pub id: String,
+    /// Handler entry.
+    pub start: Instant,
+    /// Per-(model, prompt) counter, for jitter.
+    pub repeat: u64,
+}
+
+/// Seed-independent hash of the prompt, used to pick the jitter counter slot.
+pub fn prompt_key(model: &str, messages: &[Message]) -> u64 {
+    hash_parts(&[hash_bytes(0, model.as_bytes()), prompt_hash(messages)])
+}
+
+/// Decide the whole answer.
+pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
+    let PlanInputs {
+        cfg,
+        profile,
+        faults,
+        id,
+        start,
+        repeat,
+    } = inp;
+    let model_hash = hash_bytes(cfg.seed, req.model.as_bytes());
+    let p_hash = prompt_hash(&req.messages);
+    let text_seed = hash_parts(&[cfg.seed, model_hash, p_hash]);
+    let jitter_seed = hash_parts(&[text_seed, repeat]);
+    let ttft = scaled_ms(
+        profile.ttft_ms,
+        cfg.ttft_scale,
+        jitter_factor(profile.jitter, jitter_seed),
+    ) + Duration::from_millis(faults.stall_ttft_ms);
+    let itl = scaled_ms(
+        profile.itl_ms,
+        cfg.itl_scale,
+        jitter_factor(profile.jitter, jitter_seed ^ 1),
+    );
+
+    let last_user = req
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == "user")
+        .map(Message::text)
+        .unwrap_or_default();
+    let (content, natural) = match profile.answer {
+        AnswerKind::Words => (
+            Content::Words(WordStream::new(text_seed)),
+            u64::from(profile.tokens),
+        ),
+        AnswerKind::Echo => {
+            let chunks = word_chunks(&last_user);
+            let n = chunks.len() as u64;
+            (Content::Fixed(chunks), n)
+        }
+        AnswerKind::Judge => {
+            let chunks = word_chunks(&judge::verdict(&last_user));
+            let n = chunks.len() as u64;
+            (Content::Fixed(chunks), n)
+        }
+    };
+    let content_tokens = req.max_tokens.map_or(natural, |cap| natural.min(cap));
+    let finish_reason = if content_tokens < natural {
+        "length"
+    } else {
+        "stop"
+    };
+    let reasoning = profile.reasoning_tokens;
+
+    let prompt = prompt_tokens(&req.messages);
+    let include = req
+        .stream_options
+        .as_ref()
+        .and_then(|o| o.include_usage)
+        .unwrap_or(true)
+        || !req.stream;
+    let usage = usage(
+        cfg,
+        profile,
+        prompt,
+        content_tokens + u64::from(reasoning),
+        u64::from(reasoning),
+        provider(req),
+        include && !faults.no_usage,
+    );
+    Plan {
+        id,
+        model: req.model.clone(),
+        created: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        start,
+        ttft,
+        itl,
+        reasoning,
+        reasoning_words: WordStream::new(text_seed ^ 0x5EA5_0417),
+        content_tokens: u32::try_from(content_tokens).unwrap_or(u32::MAX),
+        content,
+        finish_reason,
+        usage,
+        separate_usage: profile.separate_usage,
+        faults,
+    }
+}
+
+fn provider(req: &ChatRequest) -> String {
+    req.provider_options
+        .as_ref()
+        .and_then(|p| p.pointer("/gateway/order/0"))
+        .and_then(Value::as_str)
+        .unwrap_or("simcloud")
+        .to_string()
+}
+
+/// Cost in units of 1e-10 USD: uncached input + cached input + completion, tier applied.
+pub fn cost_units(
+    profile: &Profile,
+    prompt: u64,
+    cached: u64,
+    completion: u64,
+    cost_scale: f64,
+) -> u128 {
+    let (input, output) = profile.prices.rates_for(prompt);
+    let read = profile.prices.input_cache_read.unwrap_or(input);
+    let pico = |usd: f64| (usd * 1e12).round().max(0.0) as u128;
+    let total_pico = u128::from(prompt - cached) * pico(input)
+        + u128::from(cached) * pico(read)
+        + u128::from(completion) * pico(output);
+    // 1 unit = 1e-10 USD = 100 picodollars.
+    (total_pico as f64 * cost_scale.max(0.0) / 100.0).round() as u128
+}
+
+fn usage(
+    cfg: &SimConfig,
+    profile: &Profile,
+    prompt: u64,
+    completion: u64,
+    reasoning: u64,
+    provider: String,
+    sent: bool,
+) -> Usage {
+    let cached = profile.cached_for(prompt);
+    let units = cost_units(profile, prompt, cached, completion, cfg.cost_scale);
+    let cost_str = decimal(units, 10);
+    let cost_num = units as f64 / 1e10;
+    let with_cost = profile.reports_cost && sent;
+    let mut usage = json!({
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+        "completion_tokens_details": {"reasoning_tokens": reasoning},
+    });
+    let mut gateway = json!({"routing": {"finalProvider": provider}});
+    if with_cost {
+        usage["cost"] = json!(cost_num);
+        gateway["cost"] = json!(cost_str);
+    }
+    let mut object = serde_json::Map::new();
+    if sent {
+        object.insert("usage".into(), usage);
+    }
+    object.insert("provider_metadata".into(), json!({"gateway": gateway}));
+    let fields = Value::Object(object.clone()).to_string();
+    // Strip the outer braces so the fields can be spliced into a chunk.
+    let fields = fields[1..fields.len() - 1].to_string();
+    Usage {
+        fields,
+        object,
+        sent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::profile::profile_for;
+
+    #[test]
+    fn prompt_estimate_counts_chars_and_messages() {
+        let msgs: Vec<Message> = serde_json::from_value(json!([
+            {"role": "system", "content": "abcde"},
+            {"role": "user", "content": [{"type": "text", "text": "abcd"}]}
+        ]))
+        .unwrap();
+        assert_eq!(prompt_tokens(&msgs), (2 + 4) + (1 + 4));
+    }
+
+    #[test]
+    fn cost_uses_cache_and_tier_prices() {
+        let cached = profile_for("sim/cached");
+        // 100 prompt (50 cached), 10 out: 50*1.25e-6 + 50*0.125e-6 + 10*10e-6 = 0.00016875
+        assert_eq!(
+            decimal(cost_units(&cached, 100, 50, 10, 1.0), 10),
+            "0.00016875"
+        );
+        let tiered = profile_for("sim/tiered");
+        assert_eq!(decimal(cost_units(&tiered, 200_000, 0, 0, 1.0), 10), "0.5");
+        assert_eq!(
+            decimal(cost_units(&tiered, 199_999, 0, 0, 1.0), 10),
+            "0.24999875"
+        );
+        assert_eq!(decimal(cost_units(&tiered, 0, 0, 1, 2.0), 10), "0.00002");
+    }
+
+    #[test]
+    fn jitter_is_centred_and_bounded() {
+        assert_eq!(jitter_factor(0.0, 42), 1.0);
+        let mean = (0..4000u64).map(|i| jitter_factor(0.05, i)).sum::<f64>() / 4000.0;
+        assert!((0.98..1.02).contains(&mean), "{mean}");
+    }
+}
