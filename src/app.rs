@@ -19,7 +19,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 
 /// Parse, run on a multi-threaded runtime, print the error chain, map to an exit code.
 pub fn main_with(cli: Cli) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -9,7 +9,12 @@ use clap::{Args, Parser, Subcommand};
 use crate::plan::Shard;
 
 #[derive(Debug, Parser)]
-#[command(name = "evalgate", version, about = "Evaluate and benchmark LLMs through one OpenAI-compatible gateway", propagate_version = true)]
+#[command(
+    name = "evalgate",
+    version,
+    about = "Evaluate and benchmark LLMs through one OpenAI-compatible gateway",
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

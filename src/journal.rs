@@ -21,7 +21,11 @@ pub enum JournalError {
     #[error("cannot write the journal {path}: {source}; is the disk full?")]
     Write { path: PathBuf, source: io::Error },
     #[error("the journal {path} is damaged at line {line}: {message}")]
-    Corrupt { path: PathBuf, line: usize, message: String },
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
 /// Appends records, one flushed line each.
@@ -36,7 +40,10 @@ impl JournalWriter {
     /// crash) is cut off first so the file stays valid JSON lines.
     pub fn open(dir: &Path) -> Result<JournalWriter, JournalError> {
         let path = dir.join(FILE_NAME);
-        let open_err = |source| JournalError::Open { path: path.clone(), source };
+        let open_err = |source| JournalError::Open {
+            path: path.clone(),
+            source,
+        };
         let mut file = OpenOptions::new()
             .create(true)
             .read(true)
@@ -48,7 +55,11 @@ impl JournalWriter {
             file.set_len(good).map_err(open_err)?;
         }
         file.seek(SeekFrom::End(0)).map_err(open_err)?;
-        Ok(JournalWriter { path, out: BufWriter::with_capacity(64 * 1024, file), line: Vec::with_capacity(4096) })
+        Ok(JournalWriter {
+            path,
+            out: BufWriter::with_capacity(64 * 1024, file),
+            line: Vec::with_capacity(4096),
+        })
     }
 
     /// Append one record and flush it to the OS.
@@ -62,7 +73,10 @@ impl JournalWriter {
         self.out
             .write_all(&self.line)
             .and_then(|_| self.out.flush())
-            .map_err(|source| JournalError::Write { path: self.path.clone(), source })
+            .map_err(|source| JournalError::Write {
+                path: self.path.clone(),
+                source,
+            })
     }
 }
 
@@ -94,7 +108,11 @@ impl JournalReader {
     pub fn open(dir: &Path) -> Result<Option<JournalReader>, JournalError> {
         let path = dir.join(FILE_NAME);
         match File::open(&path) {
-            Ok(f) => Ok(Some(JournalReader { path, lines: BufReader::new(f).lines(), line_no: 0 })),
+            Ok(f) => Ok(Some(JournalReader {
+                path,
+                lines: BufReader::new(f).lines(),
+                line_no: 0,
+            })),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(JournalError::Open { path, source }),
         }
@@ -108,17 +126,24 @@ impl Iterator for JournalReader {
         loop {
             let line = match self.lines.next()? {
                 Ok(l) => l,
-                Err(source) => return Some(Err(JournalError::Open { path: self.path.clone(), source })),
+                Err(source) => {
+                    return Some(Err(JournalError::Open {
+                        path: self.path.clone(),
+                        source,
+                    }))
+                }
             };
             self.line_no += 1;
             if line.trim().is_empty() {
                 continue;
             }
-            return Some(serde_json::from_str(&line).map_err(|e| JournalError::Corrupt {
-                path: self.path.clone(),
-                line: self.line_no,
-                message: e.to_string(),
-            }));
+            return Some(
+                serde_json::from_str(&line).map_err(|e| JournalError::Corrupt {
+                    path: self.path.clone(),
+                    line: self.line_no,
+                    message: e.to_string(),
+                }),
+            );
         }
     }
 }
@@ -126,7 +151,9 @@ impl Iterator for JournalReader {
 /// Every record in a run directory's journal; a torn last line (from a crash)
 /// is skipped, damage anywhere else is an error.
 pub fn read_all(dir: &Path) -> Result<Vec<ResponseRecord>, JournalError> {
-    let Some(reader) = JournalReader::open(dir)? else { return Ok(Vec::new()) };
+    let Some(reader) = JournalReader::open(dir)? else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     let mut pending: Option<JournalError> = None;
     for rec in reader {

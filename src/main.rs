@@ -6,7 +6,11 @@ fn main() {
     let cli = match evalgate::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { evalgate::exit::USAGE } else { evalgate::exit::OK };
+            let code = if e.use_stderr() {
+                evalgate::exit::USAGE
+            } else {
+                evalgate::exit::OK
+            };
             let _ = e.print();
             std::process::exit(code);
         }

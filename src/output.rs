@@ -42,7 +42,10 @@ impl Unrun<'_> {
     /// Abandoned in-flight jobs (errors of kind `cancelled`), then every job
     /// never started (skipped, with the stop reason's kind).
     pub fn records(&self) -> impl Iterator<Item = ResponseRecord> + '_ {
-        let kind = self.outcome.stopped_by.map_or(ErrorKind::Cancelled, |s| s.error_kind());
+        let kind = self
+            .outcome
+            .stopped_by
+            .map_or(ErrorKind::Cancelled, |s| s.error_kind());
         let abandoned = &self.outcome.abandoned;
         let in_flight = abandoned
             .iter()
@@ -50,7 +53,9 @@ impl Unrun<'_> {
         let never = self
             .plan
             .jobs()
-            .filter(move |k| !self.outcome.done.contains(k.job) && !abandoned.iter().any(|a| a.job == k.job))
+            .filter(move |k| {
+                !self.outcome.done.contains(k.job) && !abandoned.iter().any(|a| a.job == k.job)
+            })
             .map(move |k| self.record(k, Status::Skipped, kind));
         in_flight.chain(never)
     }
@@ -88,7 +93,10 @@ pub fn write_run_dir(
     csv.finish()?;
 
     let standard = crate::report::standard_exporters();
-    let exporters = standard.iter().map(|e| e.as_ref()).chain(extra.iter().copied());
+    let exporters = standard
+        .iter()
+        .map(|e| e.as_ref())
+        .chain(extra.iter().copied());
     for exporter in exporters {
         let bytes = exporter.render(&summary, &mut all_records(dir, unrun)?)?;
         let path = dir.join(exporter.file_name());

@@ -114,14 +114,25 @@ mod tests {
 
     #[test]
     fn interleaves_models_and_covers_everything_once() {
-        let p = Plan { cases: 3, models: 2, repeats: 2, shard: None };
+        let p = Plan {
+            cases: 3,
+            models: 2,
+            repeats: 2,
+            shard: None,
+        };
         let keys: Vec<_> = p.jobs().collect();
         assert_eq!(keys.len(), 12);
         assert_eq!(
-            keys.iter().take(4).map(|k| (k.case_index, k.model_index, k.repeat)).collect::<Vec<_>>(),
+            keys.iter()
+                .take(4)
+                .map(|k| (k.case_index, k.model_index, k.repeat))
+                .collect::<Vec<_>>(),
             vec![(0, 0, 0), (0, 1, 0), (1, 0, 0), (1, 1, 0)]
         );
-        let mut seen: Vec<_> = keys.iter().map(|k| (k.case_index, k.model_index, k.repeat)).collect();
+        let mut seen: Vec<_> = keys
+            .iter()
+            .map(|k| (k.case_index, k.model_index, k.repeat))
+            .collect();
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), 12);
@@ -131,10 +142,18 @@ mod tests {
 
     #[test]
     fn shards_partition_the_plan() {
-        let full = Plan { cases: 7, models: 3, repeats: 5, shard: None };
+        let full = Plan {
+            cases: 7,
+            models: 3,
+            repeats: 5,
+            shard: None,
+        };
         let mut all = Vec::new();
         for i in 1..=3 {
-            let p = Plan { shard: Some(Shard { index: i, count: 3 }), ..full };
+            let p = Plan {
+                shard: Some(Shard { index: i, count: 3 }),
+                ..full
+            };
             let jobs: Vec<u64> = p.jobs().map(|k| k.job).collect();
             assert_eq!(jobs.len() as u64, p.len());
             assert!(!jobs.is_empty());
@@ -146,7 +165,10 @@ mod tests {
 
     #[test]
     fn shard_parsing() {
-        assert_eq!("2/4".parse::<Shard>().unwrap(), Shard { index: 2, count: 4 });
+        assert_eq!(
+            "2/4".parse::<Shard>().unwrap(),
+            Shard { index: 2, count: 4 }
+        );
         for bad in ["3/2", "0/2", "1/0", "x", "1/"] {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }

@@ -48,7 +48,8 @@ impl Progress {
     /// `already` jobs were finished before this process (on resume).
     pub fn new(mode: Mode, total: u64, already: u64) -> Progress {
         let bar = (mode == Mode::Bar).then(|| {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(8));
+            let bar =
+                ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(8));
             bar.set_style(
                 ProgressStyle::with_template(
                     "{spinner} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} eta {eta} {msg}",

@@ -27,7 +27,9 @@ use crate::metrics::Aggregate;
 use crate::plan::Plan;
 use crate::pricing::ModelPrices;
 use crate::progress::Progress;
-use crate::record::{CheckResult, CostSource, ErrorKind, JobKey, RequestRow, ResponseRecord, Status};
+use crate::record::{
+    CheckResult, CostSource, ErrorKind, JobKey, RequestRow, ResponseRecord, Status,
+};
 use crate::suite::Suite;
 
 /// Why a run stopped before its plan was done.
@@ -82,7 +84,9 @@ pub struct DoneSet {
 
 impl DoneSet {
     pub fn new(total: u64) -> Self {
-        DoneSet { words: vec![0; total.div_ceil(64) as usize] }
+        DoneSet {
+            words: vec![0; total.div_ceil(64) as usize],
+        }
     }
     pub fn insert(&mut self, job: u64) {
         if let Some(w) = self.words.get_mut((job / 64) as usize) {
@@ -90,7 +94,9 @@ impl DoneSet {
         }
     }
     pub fn contains(&self, job: u64) -> bool {
-        self.words.get((job / 64) as usize).is_some_and(|w| w & (1 << (job % 64)) != 0)
+        self.words
+            .get((job / 64) as usize)
+            .is_some_and(|w| w & (1 << (job % 64)) != 0)
     }
 }
 
@@ -150,7 +156,9 @@ impl Shared {
         StopReason::from_code(self.stop.load(Ordering::Acquire))
     }
     fn stop_with(&self, reason: StopReason) {
-        let _ = self.stop.compare_exchange(0, reason.code(), Ordering::AcqRel, Ordering::Acquire);
+        let _ = self
+            .stop
+            .compare_exchange(0, reason.code(), Ordering::AcqRel, Ordering::Acquire);
     }
 
     /// Decide whether job `key` may start; reserve its estimated cost.
@@ -164,7 +172,9 @@ impl Shared {
                 return Err(StopReason::MaxRequests);
             }
         }
-        let Some(max_cost) = self.ctx.max_cost else { return Ok(0.0) };
+        let Some(max_cost) = self.ctx.max_cost else {
+            return Ok(0.0);
+        };
         let mut b = self.budget.lock().expect("budget lock");
         let m = key.model_index as usize;
         let estimate = b.max_seen[m].or(self.initial_estimate[m]).unwrap_or(0.0);
@@ -206,7 +216,10 @@ pub async fn execute(
         .collect();
     let models = ctx.models.len();
     let shared = Arc::new(Shared {
-        budget: Mutex::new(Budget { max_seen: vec![None; models], ..Budget::default() }),
+        budget: Mutex::new(Budget {
+            max_seen: vec![None; models],
+            ..Budget::default()
+        }),
         ctx,
         stop: AtomicU8::new(0),
         started: AtomicU64::new(0),
@@ -219,7 +232,10 @@ pub async fn execute(
 
     for m in 0..models as u32 {
         let per_model = Arc::new(Semaphore::new(
-            shared.ctx.per_model_concurrency.unwrap_or(shared.ctx.concurrency),
+            shared
+                .ctx
+                .per_model_concurrency
+                .unwrap_or(shared.ctx.concurrency),
         ));
         tokio::spawn(dispatch(
             shared.clone(),
@@ -235,7 +251,8 @@ pub async fn execute(
 
     let mut abandoned = Vec::new();
     let mut journal_error = None;
-    let mut interrupt = std::pin::pin!(interrupted());
+    let mut interrupt: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+        Box::pin(interrupted());
     let mut grace_deadline: Option<tokio::time::Instant> = None;
     loop {
         let grace = async {
@@ -261,24 +278,32 @@ pub async fn execute(
                 Some(Msg::Abandoned(key)) => abandoned.push(key),
                 None => break,
             },
-            _ = &mut interrupt, if grace_deadline.is_none() => {
-                shared.stop_with(StopReason::Interrupted);
-                progress.note("interrupted: no new requests; waiting for those in flight (Ctrl-C again to stop now)");
-                grace_deadline = Some(tokio::time::Instant::now() + shared.ctx.grace);
-                interrupt.set(interrupted());
-            }
-            _ = &mut interrupt, if grace_deadline.is_some() => {
-                let _ = abandon_tx.send(true);
+            _ = &mut interrupt => {
+                if grace_deadline.is_none() {
+                    shared.stop_with(StopReason::Interrupted);
+                    progress.note("interrupted: no new requests; waiting for those in flight (Ctrl-C again to stop now)");
+                    grace_deadline = Some(tokio::time::Instant::now() + shared.ctx.grace);
+                    interrupt = Box::pin(interrupted());
+                } else {
+                    let _ = abandon_tx.send(true);
+                    interrupt = Box::pin(never());
+                }
             }
             _ = grace => {
                 let _ = abandon_tx.send(true);
                 grace_deadline = None;
-                interrupt.set(never());
+                interrupt = Box::pin(never());
             }
         }
     }
     progress.finish();
-    RunOutcome { aggregate, done, stopped_by: shared.stopped(), abandoned, journal_error }
+    RunOutcome {
+        aggregate,
+        done,
+        stopped_by: shared.stopped(),
+        abandoned,
+        journal_error,
+    }
 }
 
 async fn never() {
@@ -289,13 +314,14 @@ async fn never() {
 async fn interrupted() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
@@ -325,8 +351,12 @@ async fn dispatch(
             return;
         }
         let queued = Instant::now();
-        let Ok(model_slot) = per_model.clone().acquire_owned().await else { return };
-        let Ok(global_slot) = global.clone().acquire_owned().await else { return };
+        let Ok(model_slot) = per_model.clone().acquire_owned().await else {
+            return;
+        };
+        let Ok(global_slot) = global.clone().acquire_owned().await else {
+            return;
+        };
         let reserved = match shared.admit(&key) {
             Ok(r) => r,
             Err(_) => return,
@@ -398,7 +428,9 @@ pub fn resolve_cost(
     if let Some(c) = outcome.gateway_cost {
         return (Some(c), CostSource::Gateway);
     }
-    let Some(usage) = outcome.usage.as_ref() else { return (None, CostSource::Unknown) };
+    let Some(usage) = outcome.usage.as_ref() else {
+        return (None, CostSource::Unknown);
+    };
     let from_catalog = catalog
         .and_then(|c| c.get(model))
         .and_then(|m| m.pricing.as_ref())
@@ -434,7 +466,12 @@ async fn run_job(shared: &Shared, key: JobKey, queue: Duration) -> ResponseRecor
 }
 
 /// The row and journal record for one outcome (before grading).
-fn build_record(ctx: &RunContext, key: JobKey, queue: Duration, outcome: Outcome) -> ResponseRecord {
+fn build_record(
+    ctx: &RunContext,
+    key: JobKey,
+    queue: Duration,
+    outcome: Outcome,
+) -> ResponseRecord {
     let case = &ctx.suite.cases[key.case_index as usize];
     let model = &ctx.models[key.model_index as usize];
     let (cost_usd, cost_source) = resolve_cost(&outcome, model, ctx.catalog.as_deref(), &ctx.suite);
@@ -458,7 +495,11 @@ fn build_record(ctx: &RunContext, key: JobKey, queue: Duration, outcome: Outcome
         case_id: case.id.clone(),
         model: model.clone(),
         repeat: key.repeat,
-        status: if outcome.error.is_none() { Status::Ok } else { Status::Error },
+        status: if outcome.error.is_none() {
+            Status::Ok
+        } else {
+            Status::Error
+        },
         error_kind: outcome.error.as_ref().map(|e| e.kind),
         error_message: outcome.error.map(|e| e.message),
         attempts: outcome.attempts,
@@ -534,7 +575,11 @@ async fn grade(ctx: &RunContext, key: JobKey, request: &ChatRequest, record: &mu
             .to_string();
         let judge = ChatRequest {
             model: grader.clone(),
-            messages: assert::judge_messages(check.rubric().unwrap_or_default(), &request.messages, answer.text),
+            messages: assert::judge_messages(
+                check.rubric().unwrap_or_default(),
+                &request.messages,
+                answer.text,
+            ),
             max_tokens: Some(400),
             temperature: Some(0.0),
             gateway_options: None,
@@ -545,7 +590,10 @@ async fn grade(ctx: &RunContext, key: JobKey, request: &ChatRequest, record: &mu
             grader_cost = Some(grader_cost.unwrap_or(0.0) + c);
         }
         let parsed = match &verdict.error {
-            Some(e) => Err(format!("grader {grader} failed: {} ({})", e.message, e.kind)),
+            Some(e) => Err(format!(
+                "grader {grader} failed: {} ({})",
+                e.message, e.kind
+            )),
             None => assert::parse_verdict(&verdict.text),
         };
         results.push(check.judge_result(parsed));

@@ -13,7 +13,11 @@ pub const BASE_URL_ENV: &str = "AI_GATEWAY_BASE_URL";
 /// `--gateway`, else `$AI_GATEWAY_BASE_URL`, else the Vercel AI Gateway.
 pub fn base_url(flag: Option<&str>) -> String {
     flag.map(str::to_string)
-        .or_else(|| std::env::var(BASE_URL_ENV).ok().filter(|s| !s.trim().is_empty()))
+        .or_else(|| {
+            std::env::var(BASE_URL_ENV)
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+        })
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_string())
         .trim_end_matches('/')
         .to_string()
@@ -64,7 +68,10 @@ pub fn simple_gateway(args: &GatewayArgs, key: Option<ApiKey>) -> anyhow::Result
 pub fn raise_fd_limit() {
     #[cfg(unix)]
     unsafe {
-        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
             lim.rlim_cur = lim.rlim_max;
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);

@@ -61,14 +61,21 @@ fn row(m: &ModelInfo) -> ModelRow {
 }
 
 fn matches(m: &ModelInfo, args: &ModelsArgs) -> bool {
-    let creator_ok = args
-        .creator
+    let creator_ok = args.creator.as_deref().is_none_or(|c| {
+        m.id.split('/')
+            .next()
+            .is_some_and(|p| p.eq_ignore_ascii_case(c))
+    });
+    let tag_ok = args
+        .tag
         .as_deref()
-        .is_none_or(|c| m.id.split('/').next().is_some_and(|p| p.eq_ignore_ascii_case(c)));
-    let tag_ok = args.tag.as_deref().is_none_or(|t| m.tags.iter().any(|x| x.eq_ignore_ascii_case(t)));
+        .is_none_or(|t| m.tags.iter().any(|x| x.eq_ignore_ascii_case(t)));
     let text_ok = args.search.as_deref().is_none_or(|q| {
         let q = q.to_lowercase();
-        m.id.to_lowercase().contains(&q) || m.name.as_deref().is_some_and(|n| n.to_lowercase().contains(&q))
+        m.id.to_lowercase().contains(&q)
+            || m.name
+                .as_deref()
+                .is_some_and(|n| n.to_lowercase().contains(&q))
     });
     creator_ok && tag_ok && text_ok
 }
@@ -76,18 +83,30 @@ fn matches(m: &ModelInfo, args: &ModelsArgs) -> bool {
 pub async fn models(args: &ModelsArgs) -> anyhow::Result<i32> {
     let mut gw_args = args.gateway.clone();
     let sim = if args.sim {
-        let server = crate::sim::start(crate::sim::SimConfig::default(), SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let server = crate::sim::start(
+            crate::sim::SimConfig::default(),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        )
+        .await?;
         gw_args.gateway = Some(server.base_url());
         Some(server)
     } else {
         None
     };
     // The catalog needs no key; send one only when it is set.
-    let key = common::resolve_key(gw_args.key_env.as_deref()).ok().map(|(k, _)| k);
+    let key = common::resolve_key(gw_args.key_env.as_deref())
+        .ok()
+        .map(|(k, _)| k);
     let gateway = common::simple_gateway(&gw_args, key)?;
-    let opts = CacheOptions { refresh: args.refresh || sim.is_some(), ..CacheOptions::default() };
+    let opts = CacheOptions {
+        refresh: args.refresh || sim.is_some(),
+        ..CacheOptions::default()
+    };
     let opts = if sim.is_some() {
-        CacheOptions { dir: Some(std::env::temp_dir().join("evalgate-sim-catalog")), ..opts }
+        CacheOptions {
+            dir: Some(std::env::temp_dir().join("evalgate-sim-catalog")),
+            ..opts
+        }
     } else {
         opts
     };
@@ -102,7 +121,12 @@ pub async fn models(args: &ModelsArgs) -> anyhow::Result<i32> {
         let mut table = Table::new(selected.iter().map(|m| row(m)));
         table.with(Style::rounded());
         println!("{table}");
-        println!("{} of {} models from {}", selected.len(), catalog.models.len(), gateway.base_url());
+        println!(
+            "{} of {} models from {}",
+            selected.len(),
+            catalog.models.len(),
+            gateway.base_url()
+        );
     }
     Ok(crate::exit::OK)
 }
@@ -115,7 +139,10 @@ pub async fn credits(args: &CreditsArgs) -> anyhow::Result<i32> {
             println!("balance:    ${:.2}", c.balance);
             println!("total used: ${:.2}", c.total_used);
         }
-        None => println!("{} has no /credits endpoint; nothing to show", gateway.base_url()),
+        None => println!(
+            "{} has no /credits endpoint; nothing to show",
+            gateway.base_url()
+        ),
     }
     Ok(crate::exit::OK)
 }

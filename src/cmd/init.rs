@@ -91,10 +91,14 @@ jobs:
 
 fn write_new(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
     if path.exists() && !force {
-        return Err(usage!("{} exists; pass --force to overwrite it", path.display()));
+        return Err(usage!(
+            "{} exists; pass --force to overwrite it",
+            path.display()
+        ));
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
@@ -110,7 +114,12 @@ pub fn run(args: &InitArgs) -> anyhow::Result<i32> {
     println!();
     println!("next:");
     println!("  evalgate validate {}", suite.display());
-    println!("  evalgate run {} --sim      # offline dry run, marked simulated", suite.display());
-    println!("  export AI_GATEWAY_API_KEY=...  # then run it for real, and add the key as a CI secret");
+    println!(
+        "  evalgate run {} --sim      # offline dry run, marked simulated",
+        suite.display()
+    );
+    println!(
+        "  export AI_GATEWAY_API_KEY=...  # then run it for real, and add the key as a CI secret"
+    );
     Ok(crate::exit::OK)
 }

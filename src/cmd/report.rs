@@ -45,12 +45,15 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<i32> {
     let bytes = match args.format {
         ReportFormat::Table => report::table::comparison_table(&summary).into_bytes(),
         ReportFormat::Json => serde_json::to_vec_pretty(&summary)?,
-        ReportFormat::Markdown => report::markdown::Markdown.render(&summary, &mut records.into_iter())?,
+        ReportFormat::Markdown => {
+            report::markdown::Markdown.render(&summary, &mut records.into_iter())?
+        }
         ReportFormat::Junit => report::junit::Junit.render(&summary, &mut records.into_iter())?,
         ReportFormat::Html => return Err(usage!("--format html is not available yet")),
     };
     match &args.out {
-        Some(path) => std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => std::fs::write(path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?,
         None => {
             use std::io::Write;
             std::io::stdout().write_all(&bytes)?;

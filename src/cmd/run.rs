@@ -31,10 +31,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     if let Some(dir) = args.resume.clone() {
         let meta = output::read_meta(&dir)?;
         let args = args_from_meta(&args, &meta);
-        return run_one(&args, Path::new(&meta.suite_path), Some((dir, meta))).await;
+        let path = PathBuf::from(&meta.suite_path);
+        return run_one(&args, &path, Some((dir, meta))).await;
     }
     if args.suites.len() > 1 && args.out.is_some() {
-        return Err(usage!("--out names one run directory; run one suite at a time with --out, or drop --out"));
+        return Err(usage!(
+            "--out names one run directory; run one suite at a time with --out, or drop --out"
+        ));
     }
     // Load every suite first: a bad one stops everything before any request.
     for path in &args.suites {
@@ -105,9 +108,14 @@ fn prepare_out_dir(args: &RunArgs, suite: &Suite) -> anyhow::Result<PathBuf> {
         None => Path::new("results").join(&suite.name).join(timestamp_dir()),
     };
     if dir.is_file() {
-        return Err(usage!("--out {} is a file; name a directory", dir.display()));
+        return Err(usage!(
+            "--out {} is a file; name a directory",
+            dir.display()
+        ));
     }
-    let non_empty = std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+    let non_empty = std::fs::read_dir(&dir)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
     if non_empty && !args.force {
         return Err(usage!(
             "the output directory {} exists and is not empty; pass --force to write into it, \
@@ -117,12 +125,20 @@ fn prepare_out_dir(args: &RunArgs, suite: &Suite) -> anyhow::Result<PathBuf> {
         ));
     }
     std::fs::create_dir_all(&dir).map_err(|e| {
-        usage!("cannot create the output directory {}: {e}; choose a writable --out", dir.display())
+        usage!(
+            "cannot create the output directory {}: {e}; choose a writable --out",
+            dir.display()
+        )
     })?;
     let probe = dir.join(".write-test");
     std::fs::write(&probe, b"")
         .and_then(|_| std::fs::remove_file(&probe))
-        .map_err(|e| usage!("cannot write into {}: {e}; choose a writable --out", dir.display()))?;
+        .map_err(|e| {
+            usage!(
+                "cannot write into {}: {e}; choose a writable --out",
+                dir.display()
+            )
+        })?;
     Ok(dir)
 }
 
@@ -138,7 +154,9 @@ async fn connect(args: &RunArgs, suite: &Suite) -> anyhow::Result<Endpoint> {
             .connect_timeout
             .or(suite.timeouts.connect_ms.map(Duration::from_millis))
             .unwrap_or(Timeouts::default().connect),
-        ttft: args.ttft_timeout.or(suite.timeouts.ttft_ms.map(Duration::from_millis)),
+        ttft: args
+            .ttft_timeout
+            .or(suite.timeouts.ttft_ms.map(Duration::from_millis)),
         idle: args
             .idle_timeout
             .or(suite.timeouts.idle_ms.map(Duration::from_millis))
@@ -148,7 +166,11 @@ async fn connect(args: &RunArgs, suite: &Suite) -> anyhow::Result<Endpoint> {
             .or(suite.timeouts.total_ms.map(Duration::from_millis))
             .or(Timeouts::default().total),
     };
-    let retry = RetryPolicy { max_retries: args.max_retries, retry_midstream: args.retry_midstream, ..RetryPolicy::default() };
+    let retry = RetryPolicy {
+        max_retries: args.max_retries,
+        retry_midstream: args.retry_midstream,
+        ..RetryPolicy::default()
+    };
     let (base_url, key, key_env, sim) = if args.sim {
         let cfg = crate::sim::SimConfig {
             seed: args.seed,
@@ -163,7 +185,12 @@ async fn connect(args: &RunArgs, suite: &Suite) -> anyhow::Result<Endpoint> {
     } else {
         let explicit = args.gateway.key_env.as_deref().or(suite.key_env.as_deref());
         let (key, name) = common::resolve_key(explicit)?;
-        (common::base_url(args.gateway.gateway.as_deref()), Some(key), Some(name), None)
+        (
+            common::base_url(args.gateway.gateway.as_deref()),
+            Some(key),
+            Some(name),
+            None,
+        )
     };
     let gateway = Gateway::new(GatewayConfig {
         base_url,
@@ -172,13 +199,20 @@ async fn connect(args: &RunArgs, suite: &Suite) -> anyhow::Result<Endpoint> {
         retry,
         max_connections: args.concurrency,
         headers: vec![
-            ("http-referer".into(), "https://github.com/evalgate/evalgate".into()),
+            (
+                "http-referer".into(),
+                "https://github.com/evalgate/evalgate".into(),
+            ),
             ("x-title".into(), "evalgate".into()),
         ],
         allow_insecure_http: args.gateway.allow_insecure_http,
     })
     .map_err(|e| usage!("{e}"))?;
-    Ok(Endpoint { gateway: Arc::new(gateway), key_env, _sim: sim })
+    Ok(Endpoint {
+        gateway: Arc::new(gateway),
+        key_env,
+        _sim: sim,
+    })
 }
 
 /// Fetch the catalog (for prices and the id check). On the real gateway an
@@ -194,7 +228,9 @@ async fn load_catalog(
     }
     let opts = CacheOptions {
         refresh: args.sim,
-        dir: args.sim.then(|| std::env::temp_dir().join("evalgate-sim-catalog")),
+        dir: args
+            .sim
+            .then(|| std::env::temp_dir().join("evalgate-sim-catalog")),
         ..CacheOptions::default()
     };
     let catalog = match catalog::load(gateway, &opts).await {
@@ -226,16 +262,27 @@ async fn load_catalog(
 }
 
 fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git").args(["rev-parse", "HEAD"]).output().ok()?;
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
         .filter(|s| !s.is_empty())
 }
 
-async fn run_one(args: &RunArgs, path: &Path, resume: Option<(PathBuf, RunMeta)>) -> anyhow::Result<i32> {
+async fn run_one(
+    args: &RunArgs,
+    path: &Path,
+    resume: Option<(PathBuf, RunMeta)>,
+) -> anyhow::Result<i32> {
     let suite = suite::load(path)?;
-    let models = if args.models.is_empty() { suite.models.clone() } else { args.models.clone() };
+    let models = if args.models.is_empty() {
+        suite.models.clone()
+    } else {
+        args.models.clone()
+    };
     if models.is_empty() {
         return Err(usage!(
             "{}: no models to run; add `models:` to the suite or pass --models openai/gpt-5,anthropic/claude-sonnet-4",
@@ -255,7 +302,12 @@ async fn run_one(args: &RunArgs, path: &Path, resume: Option<(PathBuf, RunMeta)>
     let checks = suite
         .cases
         .iter()
-        .map(|c| c.checks.iter().map(crate::assert::compile).collect::<Result<Vec<_>, _>>())
+        .map(|c| {
+            c.checks
+                .iter()
+                .map(crate::assert::compile)
+                .collect::<Result<Vec<_>, _>>()
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| usage!("{}: {e}", path.display()))?;
     let endpoint = connect(args, &suite).await?;
@@ -347,10 +399,20 @@ async fn run_one(args: &RunArgs, path: &Path, resume: Option<(PathBuf, RunMeta)>
     meta.ended_at = Some(chrono::Utc::now().to_rfc3339());
     meta.stopped_by = outcome.stopped_by.map(|s| s.as_str().to_string());
     output::write_meta(&dir, &meta)?;
-    let unrun = Unrun { suite: &suite, models: &models, plan, outcome: &outcome };
+    let unrun = Unrun {
+        suite: &suite,
+        models: &models,
+        plan,
+        outcome: &outcome,
+    };
     let summary = output::write_run_dir(&dir, meta, &unrun, &outcome.aggregate, &[])?;
     print_summary(&summary, &dir);
-    Ok(exit_code(&summary, args.min_pass_rate, outcome.stopped_by, outcome.journal_error.is_some()))
+    Ok(exit_code(
+        &summary,
+        args.min_pass_rate,
+        outcome.stopped_by,
+        outcome.journal_error.is_some(),
+    ))
 }
 
 fn print_summary(summary: &RunSummary, dir: &Path) {
@@ -364,13 +426,21 @@ fn print_summary(summary: &RunSummary, dir: &Path) {
             "max_requests" => "--max-requests was reached; unrun jobs are rows with error_kind budget_exceeded",
             _ => "interrupted; unrun jobs are rows with error_kind cancelled",
         };
-        println!("stopped early: {why}. Finish with: evalgate run --resume {}", dir.display());
+        println!(
+            "stopped early: {why}. Finish with: evalgate run --resume {}",
+            dir.display()
+        );
     }
     println!("results: {}/ (requests.csv, summary.csv, summary.json, responses.jsonl, report.md, junit.xml)", dir.display());
 }
 
 /// 130 interrupted, 3 nothing succeeded, 1 checks failed or budget stop, else 0.
-pub fn exit_code(summary: &RunSummary, min_pass_rate: Option<f64>, stop: Option<StopReason>, journal_failed: bool) -> i32 {
+pub fn exit_code(
+    summary: &RunSummary,
+    min_pass_rate: Option<f64>,
+    stop: Option<StopReason>,
+    journal_failed: bool,
+) -> i32 {
     if journal_failed {
         return exit::RUN_FAILED;
     }
@@ -385,11 +455,14 @@ pub fn exit_code(summary: &RunSummary, min_pass_rate: Option<f64>, stop: Option<
     if stop.is_some() {
         return exit::FAILED;
     }
-    let failed = summary.models.iter().any(|m| match (min_pass_rate, m.pass_rate) {
-        (Some(min), Some(rate)) => rate + 1e-12 < min,
-        (None, _) => m.passed < m.checked,
-        (Some(_), None) => false,
-    });
+    let failed = summary
+        .models
+        .iter()
+        .any(|m| match (min_pass_rate, m.pass_rate) {
+            (Some(min), Some(rate)) => rate + 1e-12 < min,
+            (None, _) => m.passed < m.checked,
+            (Some(_), None) => false,
+        });
     if failed {
         exit::FAILED
     } else {

@@ -14,7 +14,10 @@ pub async fn run(args: &SimArgs) -> anyhow::Result<i32> {
     let faults = args
         .fault
         .iter()
-        .map(|f| f.parse::<FaultRule>().map_err(|e| usage!("--fault {f}: {e}")))
+        .map(|f| {
+            f.parse::<FaultRule>()
+                .map_err(|e| usage!("--fault {f}: {e}"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let cfg = SimConfig {
         seed: args.seed,

@@ -9,7 +9,10 @@ pub fn run(args: &ValidateArgs) -> i32 {
     for path in &args.suites {
         let problems = match std::fs::read_to_string(path) {
             Ok(src) => crate::suite::errors(&src, path),
-            Err(source) => vec![crate::suite::SuiteError::Read { path: path.clone(), source }],
+            Err(source) => vec![crate::suite::SuiteError::Read {
+                path: path.clone(),
+                source,
+            }],
         };
         if !problems.is_empty() {
             for e in problems {

@@ -18,13 +18,14 @@ pub struct Catalog {
     pub models: Vec<ModelInfo>,
 }
 
-/// One catalog entry.
-#[derive(Clone, Debug, PartialEq)]
+/// One catalog entry (`evalgate models --json` prints these).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ModelInfo {
     /// `creator/model`, e.g. `openai/gpt-5`.
     pub id: String,
     pub name: Option<String>,
     /// The catalog's `type` (`language`, `embedding`, `image`, ...).
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     pub context_window: Option<u64>,
     pub max_tokens: Option<u64>,

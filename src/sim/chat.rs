@@ -248,13 +248,21 @@ pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
             (Content::Fixed(chunks), n)
         }
     };
-    let content_tokens = req.max_tokens.map_or(natural, |cap| natural.min(cap));
+    // Like real reasoning models, `max_tokens` caps reasoning and content
+    // together: reasoning takes at most half the budget, content the rest.
+    let reasoning = req.max_tokens.map_or(profile.reasoning_tokens, |cap| {
+        profile
+            .reasoning_tokens
+            .min(u32::try_from(cap / 2).unwrap_or(u32::MAX))
+    });
+    let content_tokens = req.max_tokens.map_or(natural, |cap| {
+        natural.min(cap.saturating_sub(u64::from(reasoning)))
+    });
     let finish_reason = if content_tokens < natural {
         "length"
     } else {
         "stop"
     };
-    let reasoning = profile.reasoning_tokens;
 
     let prompt = prompt_tokens(&req.messages);
     let include = req

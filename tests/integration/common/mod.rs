@@ -21,16 +21,28 @@ pub async fn sim(cfg: SimConfig) -> SimServer {
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_evalgate"));
     // Never let a developer's real environment leak into a test.
-    for var in ["AI_GATEWAY_API_KEY", "VERCEL_OIDC_TOKEN", "AI_GATEWAY_BASE_URL", "EVALGATE_HISTORY_URL"] {
+    for var in [
+        "AI_GATEWAY_API_KEY",
+        "VERCEL_OIDC_TOKEN",
+        "AI_GATEWAY_BASE_URL",
+        "EVALGATE_HISTORY_URL",
+    ] {
         cmd.env_remove(var);
     }
-    cmd.env("XDG_CACHE_HOME", std::env::temp_dir().join("evalgate-test-cache"));
+    cmd.env(
+        "XDG_CACHE_HOME",
+        std::env::temp_dir().join("evalgate-test-cache"),
+    );
     cmd
 }
 
 /// Run `evalgate` with args; returns the output (stdout, stderr, status).
 pub fn evalgate(args: &[&str], dir: &Path) -> Output {
-    bin().args(args).current_dir(dir).output().expect("evalgate runs")
+    bin()
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("evalgate runs")
 }
 
 pub fn text(out: &Output) -> String {
