@@ -23,4 +23,5 @@ pub mod report;
 pub mod runner;
 pub mod secret;
 pub mod sim;
+pub mod stats;
 pub mod suite;
