@@ -14,6 +14,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Report(args) => cmd::report::run(&args),
         Command::Sim(args) => cmd::sim::run(&args).await,
         Command::Init(args) => cmd::init::run(&args),
+        Command::Compare(args) => cmd::compare::run(&args).await,
+        Command::Trend(args) => cmd::trend::run(&args).await,
+        Command::Merge(args) => cmd::merge::run(&args),
     }
 }
 

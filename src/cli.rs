@@ -36,6 +36,12 @@ pub enum Command {
     Sim(SimArgs),
     /// Write a starter suite and a CI workflow.
     Init(InitArgs),
+    /// Compare a run with a baseline; exit 1 on a significant regression.
+    Compare(CompareArgs),
+    /// Show per-model metrics of a suite's runs over time.
+    Trend(TrendArgs),
+    /// Combine shards or repeated runs of one suite into one run directory.
+    Merge(MergeArgs),
 }
 
 fn positive_usize(s: &str) -> Result<usize, String> {
@@ -158,6 +164,91 @@ pub struct RunArgs {
     /// Run only shard i of n (deterministic partition of the jobs).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// When done, compare with this run (exit 1 on a regression): a run
+    /// directory, `last` or `last-green` (the suite's latest run in the history).
+    #[arg(long, value_name = "RUN_DIR|last|last-green")]
+    pub baseline: Option<String>,
+    /// Smallest changes that count for --baseline, e.g. ttft=10%,cost=5%,pass_rate=2pp.
+    #[arg(long, value_name = "SPEC", requires = "baseline")]
+    pub threshold: Option<String>,
+    #[command(flatten)]
+    pub history: HistoryArgs,
+    /// Do not append this run to the history store.
+    #[arg(long)]
+    pub no_history: bool,
+}
+
+/// Where the run history lives.
+#[derive(Debug, Args, Clone, Default)]
+pub struct HistoryArgs {
+    /// History store: a postgres:// URL or an SQLite file [default: results/history.sqlite].
+    #[arg(
+        long = "history",
+        value_name = "URL|PATH",
+        env = "EVALGATE_HISTORY_URL",
+        hide_env_values = true
+    )]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    Table,
+    Markdown,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompareArgs {
+    /// The baseline: a run directory, `last` or `last-green` (from the history).
+    #[arg(value_name = "BASELINE_RUN")]
+    pub baseline: String,
+    /// The current run directory.
+    #[arg(value_name = "CURRENT_RUN")]
+    pub current: PathBuf,
+    /// Smallest changes that count, e.g. ttft=10%,duration=10%,cost=5%,pass_rate=2pp.
+    #[arg(long, value_name = "SPEC")]
+    pub threshold: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: CompareFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TrendArgs {
+    /// A suite's results directory (results/<suite>/); each subdirectory is a run.
+    #[arg(
+        value_name = "DIR",
+        required_unless_present = "suite",
+        conflicts_with = "suite"
+    )]
+    pub dir: Option<PathBuf>,
+    /// Read the suite's runs from the history store instead.
+    #[arg(long, value_name = "NAME")]
+    pub suite: Option<String>,
+    /// Print CSV instead of a table.
+    #[arg(long)]
+    pub csv: bool,
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// Run directories: shards of one run, or repeated runs of one suite.
+    #[arg(value_name = "RUN", required = true)]
+    pub runs: Vec<PathBuf>,
+    /// The merged run directory.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: PathBuf,
+    /// Write into an existing, non-empty --out directory.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args, Clone)]

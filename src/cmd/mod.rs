@@ -2,9 +2,12 @@
 //! exit code.
 
 pub mod common;
+pub mod compare;
 pub mod info;
 pub mod init;
+pub mod merge;
 pub mod report;
 pub mod run;
 pub mod sim;
+pub mod trend;
 pub mod validate;

@@ -299,6 +299,7 @@ async fn run_one(
             ));
         }
     }
+    let gate = crate::cmd::compare::prepare_run(args, &suite.name).await?;
     let checks = suite
         .cases
         .iter()
@@ -407,12 +408,13 @@ async fn run_one(
     };
     let summary = output::write_run_dir(&dir, meta, &unrun, &outcome.aggregate, &[])?;
     print_summary(&summary, &dir);
-    Ok(exit_code(
+    let code = exit_code(
         &summary,
         args.min_pass_rate,
         outcome.stopped_by,
         outcome.journal_error.is_some(),
-    ))
+    );
+    Ok(crate::cmd::compare::finish_run(args, gate, &summary, &dir, code).await)
 }
 
 fn print_summary(summary: &RunSummary, dir: &Path) {

@@ -1,0 +1,252 @@
+//! `evalgate compare` and the `run --baseline` / history hooks of `run`:
+//! find the baseline (a directory or the history's `last` / `last-green`),
+//! compare, print, and turn the verdicts into the exit code.
+
+use std::path::Path;
+
+use crate::cli::{CompareArgs, CompareFormat, RunArgs};
+use crate::compare::{self, render, Comparison, RunData, Thresholds};
+use crate::exit;
+use crate::history::{Entry, History, HistoryTarget};
+use crate::report::RunSummary;
+use crate::usage;
+
+/// Exit codes: 1 when a metric regressed, 0 otherwise, 2 for bad input.
+pub async fn run(args: &CompareArgs) -> anyhow::Result<i32> {
+    let thresholds = Thresholds::parse(args.threshold.as_deref()).map_err(|e| usage!("{e}"))?;
+    let current = RunData::load(&args.current).map_err(|e| usage!("{e}"))?;
+    let baseline = match HistoryRef::parse(&args.baseline) {
+        Some(which) => {
+            let target = HistoryTarget::from_flag(args.history.url.as_deref());
+            let history = open_for_reading(&target).await?;
+            let suite = &current.summary.run.suite;
+            let before = Some(current.summary.run.started_at.as_str());
+            let id = history
+                .latest(suite, which.green_only(), before)
+                .await?
+                .ok_or_else(|| {
+                    usage!(
+                        "no earlier {} of suite `{suite}` in the history {}; pass a run directory as the baseline",
+                        which.describe(),
+                        history.location()
+                    )
+                })?;
+            history.load(&id).await?
+        }
+        None => RunData::load(Path::new(&args.baseline)).map_err(|e| usage!("{e}"))?,
+    };
+    let cmp = compare::compare(&baseline, &current, &thresholds);
+    let text = match args.format {
+        CompareFormat::Table => render::table(&cmp),
+        CompareFormat::Markdown => render::markdown(&cmp),
+        CompareFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&render::json(&cmp))?;
+            s.push('\n');
+            s
+        }
+        CompareFormat::Html => html(&cmp, &baseline.summary, &current.summary)?,
+    };
+    match &args.out {
+        Some(path) => std::fs::write(path, text).map_err(|e| {
+            usage!(
+                "cannot write {}: {e}; choose a writable --out",
+                path.display()
+            )
+        })?,
+        None => print!("{text}"),
+    }
+    Ok(cmp.exit_code())
+}
+
+/// The HTML compare view is rendered by `report::html`, which this build
+/// does not have yet.
+fn html(_cmp: &Comparison, _base: &RunSummary, _cur: &RunSummary) -> anyhow::Result<String> {
+    Err(usage!(
+        "html compare view not available in this build; use --format markdown, table or json"
+    ))
+}
+
+/// `last` or `last-green`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HistoryRef {
+    Last,
+    LastGreen,
+}
+
+impl HistoryRef {
+    fn parse(s: &str) -> Option<HistoryRef> {
+        match s {
+            "last" => Some(HistoryRef::Last),
+            "last-green" => Some(HistoryRef::LastGreen),
+            _ => None,
+        }
+    }
+
+    fn green_only(self) -> bool {
+        self == HistoryRef::LastGreen
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            HistoryRef::Last => "run",
+            HistoryRef::LastGreen => "green run (exit code 0)",
+        }
+    }
+}
+
+async fn open_for_reading(target: &HistoryTarget) -> anyhow::Result<History> {
+    if let HistoryTarget::Sqlite(path) = target {
+        if !path.is_file() {
+            return Err(usage!(
+                "no history at {}: runs are recorded there by `evalgate run` (unless --no-history); pass --history to read another store",
+                path.display()
+            ));
+        }
+    }
+    History::open(target)
+        .await
+        .map_err(|e| usage!("{e}; check --history / EVALGATE_HISTORY_URL"))
+}
+
+/// What `run --baseline` compares with, resolved before anything is sent.
+pub enum Baseline {
+    /// A run directory, already read.
+    Run(Box<RunData>),
+    /// A run in the history store, by id.
+    Stored(String),
+    /// `last` / `last-green` found nothing: the run is not compared.
+    Missing,
+}
+
+/// Everything `run` needs for its baseline, checked up front so bad input
+/// stops the run before it spends anything.
+pub struct RunGate {
+    baseline: Option<Baseline>,
+    thresholds: Thresholds,
+}
+
+/// Resolve `--baseline` and `--threshold` for a run of `suite`.
+pub async fn prepare_run(args: &RunArgs, suite: &str) -> anyhow::Result<RunGate> {
+    let thresholds = Thresholds::parse(args.threshold.as_deref()).map_err(|e| usage!("{e}"))?;
+    let baseline = match args.baseline.as_deref() {
+        None => None,
+        Some(b) => Some(match HistoryRef::parse(b) {
+            None => Baseline::Run(Box::new(
+                RunData::load(Path::new(b)).map_err(|e| usage!("--baseline: {e}"))?,
+            )),
+            Some(which) => {
+                let target = HistoryTarget::from_flag(args.history.url.as_deref());
+                let found = match &target {
+                    HistoryTarget::Sqlite(p) if !p.is_file() => None,
+                    _ => {
+                        let h = History::open(&target)
+                            .await
+                            .map_err(|e| usage!("--baseline {b}: {e}"))?;
+                        h.latest(suite, which.green_only(), None).await?
+                    }
+                };
+                match found {
+                    Some(id) => Baseline::Stored(id),
+                    None => {
+                        eprintln!(
+                            "note: no earlier {} of suite `{suite}` in the history {}; this run will not be compared",
+                            which.describe(),
+                            target.display()
+                        );
+                        Baseline::Missing
+                    }
+                }
+            }
+        }),
+    };
+    Ok(RunGate {
+        baseline,
+        thresholds,
+    })
+}
+
+/// After a run: compare with the baseline (printing the comparison), then
+/// append the run to the history with its final exit code. Returns the
+/// worse of the run's own code and the comparison's.
+pub async fn finish_run(
+    args: &RunArgs,
+    gate: RunGate,
+    summary: &RunSummary,
+    dir: &Path,
+    code: i32,
+) -> i32 {
+    let want_history = !args.no_history;
+    if gate.baseline.is_none() && !want_history {
+        return code;
+    }
+    let rows = match crate::report::read_requests(&dir.join("requests.csv")) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("error: cannot read back {}: {e}", dir.display());
+            return worse(code, exit::RUN_FAILED);
+        }
+    };
+    let target = HistoryTarget::from_flag(args.history.url.as_deref());
+    let current = RunData {
+        label: dir.display().to_string(),
+        summary: summary.clone(),
+        rows,
+    };
+    let mut final_code = code;
+    let baseline = match gate.baseline {
+        Some(Baseline::Run(b)) => Some(*b),
+        Some(Baseline::Stored(id)) => match load_stored(&target, &id).await {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("error: cannot load the baseline {id} from the history: {e:#}");
+                final_code = worse(final_code, exit::RUN_FAILED);
+                None
+            }
+        },
+        Some(Baseline::Missing) | None => None,
+    };
+    if let Some(base) = baseline {
+        let cmp = compare::compare(&base, &current, &gate.thresholds);
+        println!("\n{}", render::table(&cmp));
+        final_code = worse(final_code, cmp.exit_code());
+    }
+    if want_history {
+        let entry = Entry {
+            summary,
+            rows: &current.rows,
+            exit_code: final_code,
+            run_dir: Some(dir),
+        };
+        match append(&target, &entry).await {
+            Ok(id) => println!("history: {} ({id})", target.display()),
+            Err(e) => eprintln!(
+                "warning: the run was not recorded in the history: {e:#}; pass --no-history to skip it"
+            ),
+        }
+    }
+    final_code
+}
+
+async fn load_stored(target: &HistoryTarget, id: &str) -> anyhow::Result<RunData> {
+    Ok(History::open(target).await?.load(id).await?)
+}
+
+async fn append(target: &HistoryTarget, entry: &Entry<'_>) -> anyhow::Result<String> {
+    Ok(History::open(target).await?.append(entry).await?)
+}
+
+/// The worse of two exit codes (interrupted > run failed > failed > ok).
+pub fn worse(a: i32, b: i32) -> i32 {
+    let rank = |c: i32| match c {
+        exit::INTERRUPTED => 4,
+        exit::RUN_FAILED => 3,
+        exit::USAGE => 2,
+        exit::FAILED => 1,
+        _ => 0,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}

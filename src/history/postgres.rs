@@ -1,0 +1,149 @@
+//! The PostgreSQL backend (tokio-postgres, no TLS: use it on a private
+//! network or through a local proxy).
+
+use std::collections::HashMap;
+
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, NoTls, Statement};
+
+use super::migrations::{self, MIGRATIONS};
+use super::value::Value;
+use super::HistoryError;
+
+/// Any fixed number: the advisory lock that serialises migrations.
+const MIGRATION_LOCK: i64 = 0x6576_616c_6761_7465;
+
+/// A connected PostgreSQL history.
+pub struct Postgres {
+    client: Client,
+    url: String,
+    _conn: tokio::task::JoinHandle<()>,
+}
+
+impl Postgres {
+    /// Connect and migrate.
+    pub async fn connect(url: &str, display: String) -> Result<Postgres, HistoryError> {
+        let err = |source| HistoryError::Postgres {
+            url: display.clone(),
+            source,
+        };
+        let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(err)?;
+        let conn = tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                eprintln!("warning: history database connection closed: {e}");
+            }
+        });
+        let mut db = Postgres {
+            client,
+            url: display,
+            _conn: conn,
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    fn err(&self, source: tokio_postgres::Error) -> HistoryError {
+        HistoryError::Postgres {
+            url: self.url.clone(),
+            source,
+        }
+    }
+
+    async fn migrate(&mut self) -> Result<(), HistoryError> {
+        let url = self.url.clone();
+        let err = |source| HistoryError::Postgres {
+            url: url.clone(),
+            source,
+        };
+        let tx = self.client.transaction().await.map_err(err)?;
+        // Two CI jobs starting at once: the second waits, then sees the tables.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(err)?;
+        tx.batch_execute(migrations::CREATE_TABLE)
+            .await
+            .map_err(err)?;
+        let current: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .await
+            .map_err(err)?
+            .get(0);
+        if current > migrations::latest() {
+            return Err(HistoryError::TooNew {
+                location: url.clone(),
+                found: current,
+                known: migrations::latest(),
+            });
+        }
+        for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+            tx.batch_execute(sql).await.map_err(err)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                &[version, name, &chrono::Utc::now().to_rfc3339()],
+            )
+            .await
+            .map_err(err)?;
+        }
+        tx.commit().await.map_err(err)
+    }
+
+    /// Run statements in one transaction.
+    pub async fn write(&mut self, statements: &[(&str, Vec<Value>)]) -> Result<(), HistoryError> {
+        let url = self.url.clone();
+        let err = |source| HistoryError::Postgres {
+            url: url.clone(),
+            source,
+        };
+        let tx = self.client.transaction().await.map_err(err)?;
+        let mut prepared: HashMap<&str, Statement> = HashMap::new();
+        for (sql, params) in statements {
+            if !prepared.contains_key(sql) {
+                prepared.insert(sql, tx.prepare(sql).await.map_err(err)?);
+            }
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+            tx.execute(&prepared[sql], &refs).await.map_err(err)?;
+        }
+        tx.commit().await.map_err(err)
+    }
+
+    /// Rows of a query, each column as a [`Value`].
+    pub async fn query(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<Vec<Value>>, HistoryError> {
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        let rows = self
+            .client
+            .query(sql, &refs)
+            .await
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut cells = Vec::with_capacity(row.len());
+            for (i, col) in row.columns().iter().enumerate() {
+                let ty = col.type_();
+                let cell = if *ty == Type::INT8 {
+                    Value::Int(row.try_get(i).map_err(|e| self.err(e))?)
+                } else if *ty == Type::INT4 {
+                    let v: Option<i32> = row.try_get(i).map_err(|e| self.err(e))?;
+                    Value::Int(v.map(i64::from))
+                } else if *ty == Type::FLOAT8 {
+                    Value::Real(row.try_get(i).map_err(|e| self.err(e))?)
+                } else if *ty == Type::BOOL {
+                    Value::Bool(row.try_get(i).map_err(|e| self.err(e))?)
+                } else {
+                    Value::Text(row.try_get(i).map_err(|e| self.err(e))?)
+                };
+                cells.push(cell);
+            }
+            out.push(cells);
+        }
+        Ok(out)
+    }
+}
