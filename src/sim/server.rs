@@ -108,6 +108,10 @@ pub async fn start(cfg: SimConfig, addr: SocketAddr) -> std::io::Result<SimServe
     let (stop, stopped) = oneshot::channel::<()>();
     let app = router(shared);
     let task = tokio::spawn(async move {
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;
