@@ -2,4 +2,7 @@
 //! built-in simulated gateway over loopback HTTP, one module per area.
 
 mod common;
+mod compare;
+mod history;
 mod run;
+mod shards;

@@ -1,0 +1,312 @@
+//! `evalgate compare` and `run --baseline` against sim runs: A/A runs are
+//! quiet across seeds, a +30% TTFT run and a costlier run are flagged, too
+//! few samples say so, and bad input exits 2.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+/// Six cases × two fast models; with `-n 10`, 60 samples per model. The
+/// log-normal jitter of 0.3 is what real models show, and it keeps an A/A
+/// comparison quiet when a loaded CI machine adds a few ms to some requests.
+pub const SUITE: &str = r#"
+name: cmp
+models: [sim/ttft-80-itl-1-tok-4-jitter-0.3, sim/ttft-40-itl-1-tok-4-jitter-0.3]
+cases:
+  - {id: a, prompt: "alpha question"}
+  - {id: b, prompt: "beta question"}
+  - {id: c, prompt: "gamma question"}
+  - {id: d, prompt: "delta question"}
+  - {id: e, prompt: "epsilon question"}
+  - {id: f, prompt: "zeta question"}
+"#;
+
+/// `evalgate run <suite> --sim --no-progress --out <out> <extra>` in `dir`.
+pub fn sim_run(dir: &Path, out: &str, extra: &[&str]) -> Output {
+    let suite = dir.join("cmp.yaml");
+    if !suite.exists() {
+        suite_file(dir, "cmp.yaml", SUITE);
+    }
+    let mut args = vec![
+        "run",
+        suite.to_str().unwrap(),
+        "--sim",
+        "--no-progress",
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    evalgate(&args, dir)
+}
+
+/// A run that must succeed; returns its directory.
+pub fn ok_run(dir: &Path, out: &str, extra: &[&str]) -> PathBuf {
+    let res = sim_run(dir, out, extra);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    dir.join(out)
+}
+
+fn compare_json(dir: &Path, base: &str, cur: &str) -> (Option<i32>, Value) {
+    let res = evalgate(&["compare", base, cur, "--format", "json"], dir);
+    let json = serde_json::from_slice(&res.stdout)
+        .unwrap_or_else(|e| panic!("compare JSON: {e}\n{}", text(&res)));
+    (res.status.code(), json)
+}
+
+fn verdict<'a>(json: &'a Value, model: &str, metric: &str) -> &'a Value {
+    json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["model"] == model && r["metric"] == metric)
+        .unwrap_or_else(|| panic!("no row {model} {metric} in {json:#}"))
+}
+
+#[test]
+fn same_profile_runs_show_no_significant_change_across_seeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok_run(d, "base", &["-n", "10", "--seed", "1", "--no-history"]);
+    for seed in ["2", "3", "4"] {
+        let out = format!("cur{seed}");
+        ok_run(d, &out, &["-n", "10", "--seed", seed, "--no-history"]);
+        let (code, json) = compare_json(d, "base", &out);
+        let flagged: Vec<_> = json["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["verdict"] == "regressed" || r["verdict"] == "improved")
+            .collect();
+        assert!(flagged.is_empty(), "seed {seed}: {flagged:#?}");
+        assert_eq!(code, Some(0), "seed {seed}: {json:#}");
+        assert_eq!(json["method"], evalgate::stats::METHOD);
+        assert_eq!(json["regressed"], false);
+        // 2 models × (p50, p95 for ttft and duration, cost, tokens, errors); p99 lacks samples.
+        assert_eq!(json["tests"], 14, "{json:#}");
+        let p99 = verdict(&json, "sim/ttft-80-itl-1-tok-4-jitter-0.3", "ttft_p99");
+        assert_eq!(p99["verdict"], "insufficient_samples");
+        assert_eq!(p99["samples_needed"], 300);
+    }
+}
+
+#[test]
+fn slower_ttft_and_higher_cost_are_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok_run(d, "base", &["-n", "10", "--seed", "1", "--no-history"]);
+    ok_run(
+        d,
+        "slow",
+        &[
+            "-n",
+            "10",
+            "--seed",
+            "2",
+            "--sim-ttft-scale",
+            "1.3",
+            "--no-history",
+        ],
+    );
+    let (code, json) = compare_json(d, "base", "slow");
+    assert_eq!(code, Some(1), "{json:#}");
+    assert_eq!(json["regressed"], true);
+    for model in [
+        "sim/ttft-80-itl-1-tok-4-jitter-0.3",
+        "sim/ttft-40-itl-1-tok-4-jitter-0.3",
+    ] {
+        let row = verdict(&json, model, "ttft_p50");
+        assert_eq!(row["verdict"], "regressed", "{row:#}");
+        let change = row["change"].as_f64().unwrap();
+        assert!((0.15..0.5).contains(&change), "{row:#}");
+        assert_eq!(
+            verdict(&json, model, "cost_per_request")["verdict"],
+            "no_significant_change"
+        );
+    }
+
+    // The table says the same in words, and names the method.
+    let res = evalgate(&["compare", "base", "slow"], d);
+    assert_eq!(res.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&res.stdout);
+    assert!(
+        out.contains("REGRESSED") && out.contains("Mann–Whitney"),
+        "{out}"
+    );
+    let md = evalgate(&["compare", "base", "slow", "--format", "markdown"], d);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        md.contains("| sim/ttft-80-itl-1-tok-4-jitter-0.3 | ttft_p50 |"),
+        "{md}"
+    );
+
+    // run --baseline gates the same way: the worse of the two codes wins.
+    let res = sim_run(
+        d,
+        "slow2",
+        &[
+            "-n",
+            "10",
+            "--seed",
+            "3",
+            "--sim-ttft-scale",
+            "1.3",
+            "--baseline",
+            "base",
+            "--no-history",
+        ],
+    );
+    assert_eq!(res.status.code(), Some(1), "{}", text(&res));
+    assert!(String::from_utf8_lossy(&res.stdout).contains("result: REGRESSED"));
+    let res = sim_run(
+        d,
+        "same",
+        &[
+            "-n",
+            "10",
+            "--seed",
+            "4",
+            "--baseline",
+            "base",
+            "--no-history",
+        ],
+    );
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    assert!(String::from_utf8_lossy(&res.stdout).contains("result: no regression"));
+
+    // A costlier gateway: cost per request regresses, latency does not.
+    ok_run(
+        d,
+        "costly",
+        &[
+            "-n",
+            "10",
+            "--seed",
+            "5",
+            "--sim-cost-scale",
+            "1.2",
+            "--no-history",
+        ],
+    );
+    let (code, json) = compare_json(d, "base", "costly");
+    assert_eq!(code, Some(1));
+    let row = verdict(
+        &json,
+        "sim/ttft-40-itl-1-tok-4-jitter-0.3",
+        "cost_per_request",
+    );
+    assert_eq!(row["verdict"], "regressed", "{row:#}");
+    assert_eq!(
+        verdict(&json, "sim/ttft-40-itl-1-tok-4-jitter-0.3", "ttft_p50")["verdict"],
+        "no_significant_change"
+    );
+}
+
+#[test]
+fn too_few_samples_are_reported_not_guessed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // Six samples per model: enough for a median, not for a p95 (60).
+    let few = [
+        "--no-history",
+        "--models",
+        "sim/ttft-40-itl-1-tok-4-jitter-0.3",
+    ];
+    ok_run(d, "a", &few);
+    ok_run(
+        d,
+        "b",
+        &[
+            "--no-history",
+            "--seed",
+            "7",
+            "--models",
+            "sim/ttft-40-itl-1-tok-4-jitter-0.3,sim/ttft-20-itl-1-tok-4",
+        ],
+    );
+    let (code, json) = compare_json(d, "a", "b");
+    assert_eq!(code, Some(0), "{json:#}");
+    let p50 = verdict(&json, "sim/ttft-40-itl-1-tok-4-jitter-0.3", "ttft_p50");
+    assert_eq!(p50["n_baseline"], 6);
+    let p95 = verdict(&json, "sim/ttft-40-itl-1-tok-4-jitter-0.3", "ttft_p95");
+    assert_eq!(p95["verdict"], "insufficient_samples");
+    assert_eq!(p95["samples_needed"], 60);
+    assert_eq!(json["only_in_current"][0], "sim/ttft-20-itl-1-tok-4");
+    let res = evalgate(&["compare", "a", "b"], d);
+    let out = String::from_utf8_lossy(&res.stdout);
+    assert!(out.contains("insufficient samples: need 60"), "{out}");
+    assert!(
+        out.contains("only in the current run (not compared): sim/ttft-20-itl-1-tok-4"),
+        "{out}"
+    );
+
+    // A single case, once: even the median test says how many it needs.
+    let one = suite_file(
+        d,
+        "one.yaml",
+        "name: one\nmodels: [sim/ttft-20-itl-1-tok-4]\ncases:\n  - {id: a, prompt: hi}\n",
+    );
+    for out in ["o1", "o2"] {
+        let res = evalgate(
+            &[
+                "run",
+                one.to_str().unwrap(),
+                "--sim",
+                "--no-progress",
+                "--no-history",
+                "--out",
+                out,
+            ],
+            d,
+        );
+        assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    }
+    let (code, json) = compare_json(d, "o1", "o2");
+    assert_eq!(code, Some(0));
+    let p50 = verdict(&json, "sim/ttft-20-itl-1-tok-4", "ttft_p50");
+    assert_eq!(p50["verdict"], "insufficient_samples");
+    assert_eq!(p50["samples_needed"], 5);
+    assert_eq!(
+        json["tests"], 1,
+        "only the error rate has samples: {json:#}"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok_run(d, "a", &["--no-history"]);
+    let cases: [(&[&str], &str); 6] = [
+        (&["compare", "a", "missing"], "not a finished run directory"),
+        (
+            &["compare", "a", "a", "--threshold", "ttft=10"],
+            "needs a unit",
+        ),
+        (
+            &["compare", "a", "a", "--threshold", "latency=5%"],
+            "unknown metric `latency`",
+        ),
+        (
+            &["compare", "a", "a", "--threshold", "ttft=2pp"],
+            "takes a relative change",
+        ),
+        (
+            &["compare", "a", "a", "--format", "html"],
+            "html compare view not available",
+        ),
+        (&["compare", "last", "a"], "no history at"),
+    ];
+    for (args, expect) in cases {
+        let res = evalgate(args, d);
+        assert_eq!(res.status.code(), Some(2), "{args:?}: {}", text(&res));
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert!(err.contains(expect), "{args:?}: {err}");
+    }
+    // A bad baseline stops `run` before anything is sent.
+    let res = sim_run(d, "b", &["--baseline", "nope", "--no-history"]);
+    assert_eq!(res.status.code(), Some(2), "{}", text(&res));
+    assert!(!d.join("b").join("requests.csv").exists());
+}

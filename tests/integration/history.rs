@@ -1,0 +1,268 @@
+//! Run history: every run lands in SQLite by default (or a REAL PostgreSQL
+//! started by the test), reads back exactly, feeds `trend` with the same
+//! figures as the run directories, and gives `--baseline last|last-green`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use evalgate::history::{History, HistoryTarget};
+
+use crate::common::*;
+use crate::compare::{ok_run, sim_run};
+
+fn stdout(args: &[&str], dir: &Path) -> String {
+    let res = evalgate(args, dir);
+    assert_eq!(res.status.code(), Some(0), "{args:?}: {}", text(&res));
+    String::from_utf8(res.stdout).unwrap()
+}
+
+/// The store holds exactly what the run directories hold.
+async fn assert_round_trip(target: &HistoryTarget, runs: &[PathBuf]) {
+    let h = History::open(target).await.expect("history opens");
+    assert_eq!(h.schema_versions().await.unwrap(), vec![1]);
+    let stored = h.runs("cmp").await.unwrap();
+    assert_eq!(stored.len(), runs.len());
+    for (s, dir) in stored.iter().zip(runs) {
+        assert_eq!(s.summary, summary(dir), "{}", dir.display());
+        let back = h.load(&s.id).await.unwrap();
+        assert_eq!(back.rows, rows(dir));
+        assert_eq!(back.summary, summary(dir));
+    }
+}
+
+/// Two runs, trend from the directories and from the store, then the
+/// baselines `last` and `last-green`. `history` is the `--history` value.
+async fn exercise(d: &Path, history: &[&str], target: &HistoryTarget) {
+    let with =
+        |extra: &[&'static str]| -> Vec<&str> { extra.iter().chain(history).copied().collect() };
+    let r1 = ok_run(d, "results/cmp/r1", &with(&["-n", "10", "--seed", "1"]));
+    let r2 = ok_run(d, "results/cmp/r2", &with(&["-n", "10", "--seed", "2"]));
+    assert_round_trip(target, &[r1.clone(), r2.clone()]).await;
+
+    let from_dirs = stdout(&["trend", "results/cmp", "--csv"], d);
+    let mut trend = vec!["trend", "--suite", "cmp", "--csv"];
+    trend.extend_from_slice(history);
+    let from_store = stdout(&trend, d);
+    assert_eq!(from_dirs, from_store);
+    assert_eq!(from_dirs.lines().count(), 1 + 2 * 2, "{from_dirs}");
+    let p50 = summary(&r2).models[0].ttft_p50_ms.unwrap();
+    assert!(from_store.contains(&format!(",{p50},")), "{from_store}");
+    let table = stdout(&["trend", "results/cmp"], d);
+    assert!(table.contains("r1") && table.contains("r2"), "{table}");
+
+    // `compare last <run>` picks the run before it.
+    let mut cmp = vec!["compare", "last", "results/cmp/r2"];
+    cmp.extend_from_slice(history);
+    let out = stdout(&cmp, d);
+    let r1_started = summary(&r1).run.started_at;
+    assert!(
+        out.contains(&format!("baseline: history:{r1_started}")),
+        "{out}"
+    );
+
+    // A slower run against `last` fails and is stored as not green...
+    let res = sim_run(
+        d,
+        "results/cmp/r3",
+        &with(&[
+            "-n",
+            "10",
+            "--seed",
+            "3",
+            "--sim-ttft-scale",
+            "1.3",
+            "--baseline",
+            "last",
+        ]),
+    );
+    assert_eq!(res.status.code(), Some(1), "{}", text(&res));
+    let out = String::from_utf8_lossy(&res.stdout);
+    let r2_started = summary(&r2).run.started_at;
+    assert!(
+        out.contains(&format!("baseline: history:{r2_started}")),
+        "{out}"
+    );
+    // ...so `last-green` skips it and compares with r2.
+    let res = sim_run(
+        d,
+        "results/cmp/r4",
+        &with(&["-n", "10", "--seed", "4", "--baseline", "last-green"]),
+    );
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    let out = String::from_utf8_lossy(&res.stdout);
+    assert!(
+        out.contains(&format!("baseline: history:{r2_started}")),
+        "{out}"
+    );
+    let h = History::open(target).await.unwrap();
+    let runs = h.runs("cmp").await.unwrap();
+    let codes: Vec<i64> = runs.iter().map(|r| r.exit_code).collect();
+    assert_eq!(codes, vec![0, 0, 1, 0]);
+
+    // --no-history leaves the store alone.
+    ok_run(d, "results/cmp/r5", &with(&["--no-history"]));
+    assert_eq!(h.runs("cmp").await.unwrap().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_history_round_trips_and_feeds_trend_and_baselines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let target = HistoryTarget::Sqlite(d.join("results/history.sqlite"));
+    exercise(d, &[], &target).await;
+    assert!(d.join("results/history.sqlite").is_file());
+}
+
+/// A throwaway PostgreSQL server in a temp dir, stopped on drop.
+struct Postgres {
+    bin: PathBuf,
+    data: PathBuf,
+    user: Option<String>,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+fn pg_bin() -> PathBuf {
+    let found = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|b| b.join("initdb").is_file() && b.join("pg_ctl").is_file())
+        .max();
+    found.expect("PostgreSQL binaries not found under /usr/lib/postgresql/*/bin: install PostgreSQL: apt-get install postgresql")
+}
+
+impl Postgres {
+    fn command(&self, program: &str) -> Command {
+        let exe = self.bin.join(program);
+        match &self.user {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        }
+    }
+
+    fn start() -> Postgres {
+        let bin = pg_bin();
+        let dir = tempfile::Builder::new()
+            .prefix("pg")
+            .tempdir_in("/tmp")
+            .unwrap();
+        // PostgreSQL refuses to run as root: use its own account (or nobody).
+        let user = (unsafe { libc::geteuid() } == 0).then(|| {
+            let has_postgres = Command::new("id")
+                .arg("postgres")
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if has_postgres { "postgres" } else { "nobody" }.to_string()
+        });
+        if let Some(u) = &user {
+            let st = Command::new("chown")
+                .arg("-R")
+                .arg(u)
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(st.success(), "chown {u} {}", dir.path().display());
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let pg = Postgres {
+            bin,
+            data: dir.path().join("data"),
+            user,
+            port,
+            _dir: dir,
+        };
+        let out = pg
+            .command("initdb")
+            .arg("-D")
+            .arg(&pg.data)
+            .args(["-U", "postgres", "--auth=trust", "--no-sync"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sock = pg._dir.path().display().to_string();
+        let out = pg
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&pg.data)
+            .arg("-l")
+            .arg(pg._dir.path().join("log"))
+            .arg("-o")
+            .arg(format!(
+                "-k {sock} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off"
+            ))
+            .args(["-w", "start"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            std::fs::read_to_string(pg._dir.path().join("log")).unwrap_or_default()
+        );
+        pg
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_history_round_trips_and_feeds_trend_and_baselines() {
+    let pg = Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let url = pg.url();
+    let target = HistoryTarget::Postgres(url.clone());
+    exercise(d, &["--history", &url], &target).await;
+    assert!(
+        !d.join("results/history.sqlite").exists(),
+        "PostgreSQL replaces SQLite"
+    );
+    // Opening again applies no migration twice.
+    let h = History::open(&target).await.unwrap();
+    assert_eq!(h.schema_versions().await.unwrap(), vec![1]);
+    // EVALGATE_HISTORY_URL works like --history.
+    let suite = d.join("cmp.yaml");
+    let res = bin()
+        .args([
+            "run",
+            suite.to_str().unwrap(),
+            "--sim",
+            "--no-progress",
+            "--out",
+            "results/cmp/env",
+        ])
+        .env("EVALGATE_HISTORY_URL", &url)
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    assert_eq!(h.runs("cmp").await.unwrap().len(), 5);
+}

@@ -1,0 +1,123 @@
+//! Shards and `evalgate merge`: three shards merge into exactly the figures
+//! of one run over the same samples, every job once; different suites and
+//! repeated shards are refused.
+
+use std::collections::BTreeSet;
+
+use evalgate::metrics::Aggregate;
+use evalgate::report::RunSummary;
+
+use crate::common::*;
+use crate::compare::ok_run;
+
+#[test]
+fn three_shards_merge_to_the_unsharded_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut dirs = Vec::new();
+    for i in 1..=3 {
+        let out = format!("shard{i}");
+        let shard = format!("{i}/3");
+        dirs.push(ok_run(
+            d,
+            &out,
+            &["-n", "4", "--shard", &shard, "--no-history"],
+        ));
+    }
+    let res = evalgate(
+        &["merge", "shard1", "shard2", "shard3", "--out", "merged"],
+        d,
+    );
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    let merged = d.join("merged");
+    let summary = summary(&merged);
+
+    // The summary an unsharded run would write: the union of the shards'
+    // journal records folded into one aggregate.
+    let models: Vec<String> = summary.run.models.clone();
+    let mut agg = Aggregate::new(&models);
+    for dir in &dirs {
+        for rec in records(dir) {
+            agg.record(&rec);
+        }
+    }
+    // Byte-for-byte: the summary.json an unsharded run would write.
+    let expected = RunSummary::new(summary.run.clone(), &agg);
+    let mut expected_json = serde_json::to_vec_pretty(&expected).unwrap();
+    expected_json.push(b'\n');
+    let merged_json = std::fs::read(merged.join("summary.json")).unwrap();
+    assert_eq!(
+        String::from_utf8(merged_json).unwrap(),
+        String::from_utf8(expected_json).unwrap()
+    );
+    assert_eq!(summary.histograms, expected.histograms);
+    assert!(summary.models.iter().all(|m| m.ttft_p95_ms.is_some()));
+
+    // Every job of the full plan exactly once.
+    let suite = evalgate::suite::load(&d.join("cmp.yaml")).unwrap();
+    let total = suite.cases.len() * suite.models.len() * 4;
+    let rows = rows(&merged);
+    assert_eq!(rows.len(), total);
+    let jobs: BTreeSet<u64> = rows.iter().map(|r| r.job).collect();
+    assert_eq!(jobs, (0..total as u64).collect::<BTreeSet<_>>());
+    assert_eq!(records(&merged).len(), total);
+    assert_eq!(summary.run.planned_jobs, total as u64);
+    assert_eq!(
+        summary.run.options.shard, None,
+        "a complete set is unsharded"
+    );
+    for f in ["summary.csv", "report.md", "junit.xml", "run.json"] {
+        assert!(merged.join(f).is_file(), "{f}");
+    }
+    // The merged run compares like any run.
+    let res = evalgate(&["compare", "merged", "merged"], d);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+}
+
+#[test]
+fn merge_refuses_different_suites_and_repeated_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok_run(d, "a", &["--shard", "1/2", "--no-history"]);
+    ok_run(d, "a2", &["--shard", "1/2", "--seed", "9", "--no-history"]);
+    let other = suite_file(
+        d,
+        "other.yaml",
+        "name: other\nmodels: [sim/ttft-20-itl-1-tok-4]\ncases:\n  - {id: a, prompt: hi}\n",
+    );
+    let res = evalgate(
+        &[
+            "run",
+            other.to_str().unwrap(),
+            "--sim",
+            "--no-progress",
+            "--no-history",
+            "--out",
+            "o",
+        ],
+        d,
+    );
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+
+    let res = evalgate(&["merge", "a", "o", "--out", "m1"], d);
+    assert_eq!(res.status.code(), Some(2), "{}", text(&res));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        err.contains("cannot merge runs of different suites"),
+        "{err}"
+    );
+    assert!(err.contains("`cmp`") && err.contains("`other`"), "{err}");
+
+    let res = evalgate(&["merge", "a", "a2", "--out", "m2"], d);
+    assert_eq!(res.status.code(), Some(2), "{}", text(&res));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("shard 1/2 is given twice"));
+
+    // Repeated unsharded runs merge: rows add up.
+    ok_run(d, "r1", &["--no-history"]);
+    ok_run(d, "r2", &["--seed", "3", "--no-history"]);
+    let res = evalgate(&["merge", "r1", "r2", "--out", "m3"], d);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    let s = summary(&d.join("m3"));
+    assert_eq!(s.models[0].requests, 12);
+    assert_eq!(rows(&d.join("m3")).len(), 24);
+}
