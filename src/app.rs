@@ -16,7 +16,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Init(args) => cmd::init::run(&args),
         Command::Compare(args) => cmd::compare::run(&args).await,
         Command::Trend(args) => cmd::trend::run(&args).await,
-        Command::Merge(args) => cmd::merge::run(&args),
+        Command::Merge(args) => cmd::merge::run(&args).await,
     }
 }
 

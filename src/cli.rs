@@ -249,6 +249,11 @@ pub struct MergeArgs {
     /// Write into an existing, non-empty --out directory.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub history: HistoryArgs,
+    /// Do not append the merged run to the history store.
+    #[arg(long)]
+    pub no_history: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -1,13 +1,14 @@
 //! `evalgate merge`: shards or repeated runs into one run directory, then
-//! the merged table.
+//! the merged table; the merged run is appended to the history like a run.
 
 use crate::cli::MergeArgs;
+use crate::history::{Entry, History, HistoryTarget};
 use crate::merge::{self, MergeError};
 use crate::report::table;
 use crate::usage;
 
 /// 0 when merged; 2 for inputs that cannot be merged.
-pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
+pub async fn run(args: &MergeArgs) -> anyhow::Result<i32> {
     let summary = merge::merge(&args.runs, &args.out, args.force).map_err(|e| match e {
         MergeError::Report(_) | MergeError::Journal(_) | MergeError::Metrics(_) => {
             anyhow::Error::new(e)
@@ -20,5 +21,28 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
         args.runs.len(),
         args.out.display()
     );
+    if !args.no_history {
+        // The merged run's own verdict, as `run` would give it.
+        let code = if summary.run.stopped_by.is_some() {
+            crate::exit::FAILED
+        } else {
+            crate::cmd::run::exit_code(&summary, summary.run.options.min_pass_rate, None, false)
+        };
+        let rows = crate::report::read_requests(&args.out.join("requests.csv"))?;
+        let target = HistoryTarget::from_flag(args.history.url.as_deref());
+        let entry = Entry {
+            summary: &summary,
+            rows: &rows,
+            exit_code: code,
+            run_dir: Some(&args.out),
+        };
+        let appended = async { History::open(&target).await?.append(&entry).await };
+        match appended.await {
+            Ok(id) => println!("history: {} ({id})", target.display()),
+            Err(e) => eprintln!(
+                "warning: the merged run was not recorded in the history: {e}; pass --no-history to skip it"
+            ),
+        }
+    }
     Ok(crate::exit::OK)
 }

@@ -12,3 +12,5 @@ pub mod render;
 
 pub use analyze::{compare, Comparison, MetricKind, MetricRow, Thresholds};
 pub use input::{CompareError, RunData};
+#[cfg(test)]
+mod tests;

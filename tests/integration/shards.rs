@@ -69,7 +69,16 @@ fn three_shards_merge_to_the_unsharded_figures() {
     for f in ["summary.csv", "report.md", "junit.xml", "run.json"] {
         assert!(merged.join(f).is_file(), "{f}");
     }
-    // The merged run compares like any run.
+    // The merged run is in the history like any run...
+    let res = evalgate(&["trend", "--suite", "cmp", "--csv"], d);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    let csv = String::from_utf8_lossy(&res.stdout);
+    assert_eq!(
+        csv.lines().filter(|l| l.contains(",merged,")).count(),
+        2,
+        "{csv}"
+    );
+    // ...and compares like any run.
     let res = evalgate(&["compare", "merged", "merged"], d);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
 }
