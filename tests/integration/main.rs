@@ -1,5 +1,7 @@
 //! Integration tests: the real `evalgate` binary and library against the
 //! built-in simulated gateway over loopback HTTP, one module per area.
 
+mod accounting;
 mod common;
+mod everyday;
 mod run;
