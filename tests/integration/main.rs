@@ -2,6 +2,7 @@
 //! built-in simulated gateway over loopback HTTP, one module per area.
 
 mod accounting;
+mod checks;
 mod common;
 mod everyday;
 mod run;
