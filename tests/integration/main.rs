@@ -1,8 +1,11 @@
 //! Integration tests: the real `evalgate` binary and library against the
 //! built-in simulated gateway over loopback HTTP, one module per area.
 
+mod accounting;
+mod checks;
 mod common;
 mod compare;
+mod everyday;
 mod history;
 mod run;
 mod shards;
