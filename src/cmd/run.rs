@@ -431,7 +431,7 @@ fn print_summary(summary: &RunSummary, dir: &Path) {
             dir.display()
         );
     }
-    println!("results: {}/ (requests.csv, summary.csv, summary.json, responses.jsonl, report.md, junit.xml)", dir.display());
+    println!("results: {}/ (requests.csv, summary.csv, summary.json, responses.jsonl, report.md, junit.xml, report.html)", dir.display());
 }
 
 /// 130 interrupted, 3 nothing succeeded, 1 checks failed or budget stop, else 0.
