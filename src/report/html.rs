@@ -64,12 +64,12 @@ impl Exporter for Html {
         body.push_str("<h2>Errors</h2>\n");
         match (charts::errors_by_kind(summary), errors_data(summary)) {
             (Some(chart), Some(data)) => {
-                body.push_str("<div class=\"grid2\">\n");
+                body.push_str("<div class=\"grid-errors\">\n");
                 body.push_str(&chart);
                 let _ = write!(
                     body,
                     "<div class=\"card\"><figcaption>What to do</figcaption>{}</div>\n</div>\n",
-                    page::table(&data, None)
+                    page::table_with(&data, None, "wrap")
                 );
             }
             _ => body.push_str(
@@ -92,9 +92,9 @@ fn header(summary: &RunSummary) -> String {
     if run.simulated {
         out.push_str(&page::banner());
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<header><div class=\"eyebrow\">evalgate report</div><h1>{}</h1>\n",
+        "<header><div class=\"eyebrow\">evalgate report</div><h1>{}</h1>",
         esc(&run.suite)
     );
     let mut items = vec![("Started", pretty_time(&run.started_at))];
@@ -153,13 +153,16 @@ fn elapsed(start: &str, end: &str) -> String {
     }
 }
 
+/// A headline value and every model that reaches it, as (position, model).
+type Winners<'a> = (f64, Vec<(usize, &'a ModelSummary)>);
+
 /// The best value of `pick` over the models (lowest or highest) and every
 /// model that reaches it, as (model position, model).
 fn best(
     models: &[ModelSummary],
     pick: fn(&ModelSummary) -> Option<f64>,
     lowest: bool,
-) -> Option<(f64, Vec<(usize, &ModelSummary)>)> {
+) -> Option<Winners<'_>> {
     let values = models.iter().filter_map(pick);
     let top = if lowest {
         values.fold(None, |a: Option<f64>, v| Some(a.map_or(v, |a| a.min(v))))
@@ -177,7 +180,7 @@ fn best(
 /// Three headline cards: fastest median TTFT, best pass rate, cheapest request.
 fn glance(models: &[ModelSummary]) -> String {
     type Fmt = fn(f64) -> String;
-    let cards: [(&str, Option<(f64, Vec<(usize, &ModelSummary)>)>, Fmt); 3] = [
+    let cards: [(&str, Option<Winners>, Fmt); 3] = [
         (
             "Fastest first token (p50)",
             best(models, |m| m.ttft_p50_ms, true),

@@ -155,7 +155,7 @@ pub fn fmt_num(v: f64) -> String {
         let digits = n.abs().to_string();
         let mut g = String::new();
         for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 g.push(',');
             }
             g.push(ch);
@@ -351,9 +351,19 @@ pub fn scatter(title: &str, desc: &str, x: &Axis, y: &Axis, dots: &[Dot]) -> Str
         .collect();
     for (d, &(cx, cy)) in dots.iter().zip(&centers) {
         let (lx, ly, anchor) = place_label(&p, H, &mut taken, cx, cy, &d.label);
+        out.push_str(r#"<g class="dot">"#);
+        if (ly - cy).abs() > 6.0 {
+            // A label moved off its point's row gets a leader line to it.
+            let ty = if ly < cy { ly + 2.0 } else { ly - 11.0 };
+            let _ = write!(
+                out,
+                r#"<line class="leader" x1="{cx:.1}" y1="{cy:.1}" x2="{:.1}" y2="{ty:.1}"/>"#,
+                lx + if anchor == "start" { 2.0 } else { -2.0 },
+            );
+        }
         let _ = write!(
             out,
-            r#"<g class="dot"><circle class="point c{}" cx="{cx:.1}" cy="{cy:.1}" r="6"><title>{}</title></circle><text class="point-label" x="{lx:.1}" y="{ly:.1}" text-anchor="{anchor}">{}</text></g>"#,
+            r#"<circle class="point c{}" cx="{cx:.1}" cy="{cy:.1}" r="6"><title>{}</title></circle><text class="point-label" x="{lx:.1}" y="{ly:.1}" text-anchor="{anchor}">{}</text></g>"#,
             d.color,
             esc(&d.tip),
             esc(&d.label),

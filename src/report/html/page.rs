@@ -51,7 +51,10 @@ tr.improved td{background:var(--good-bg)}
 .verdict{font-weight:700}
 tr.regressed .verdict{color:var(--bad)}
 tr.improved .verdict{color:var(--good)}
-.sw{display:inline-block;width:10px;height:10px;border-radius:3px;margin-right:8px;vertical-align:baseline}
+.sw{display:inline-block;width:10px;height:10px;border-radius:3px;margin-right:8px;vertical-align:baseline;flex:none}
+table.wrap td:last-child{white-space:normal;min-width:220px}
+.grid-errors{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,6fr);gap:18px}
+@media (max-width:980px){.grid-errors{grid-template-columns:1fr}}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:18px}
 figure{margin:0}
 figcaption{font-weight:650;font-size:15.5px}
@@ -70,6 +73,7 @@ svg .frame{stroke:var(--line);stroke-width:1.2}
 svg .series{fill:none;stroke-width:2.4;stroke-linejoin:round;stroke-linecap:round}
 svg .series.dashed{stroke-dasharray:6 5;stroke-width:2;opacity:.85}
 svg .point{stroke:var(--card);stroke-width:2}
+svg .leader{stroke:var(--muted);stroke-width:1;opacity:.7}
 svg .whisker{stroke-width:2}
 svg .iqr{fill-opacity:.28;stroke-width:1.6}
 svg .median{stroke-width:3}
@@ -155,7 +159,12 @@ pub fn swatch(class: &str) -> String {
 /// A table from [`TableData`]; the first column gets model swatches when
 /// `colors` is given (one palette index per row).
 pub fn table(data: &TableData, colors: Option<&[usize]>) -> String {
-    let mut out = String::from("<div class=\"scroll\"><table>\n<thead><tr>");
+    table_with(data, colors, "")
+}
+
+/// [`table`] with a class on the `<table>` (`wrap` lets long cells wrap).
+pub fn table_with(data: &TableData, colors: Option<&[usize]>, class: &str) -> String {
+    let mut out = format!("<div class=\"scroll\"><table class=\"{class}\">\n<thead><tr>");
     for (h, &num) in data.headers.iter().zip(&data.numeric) {
         let _ = write!(out, "<th{}>{}</th>", num_class(num), esc(h));
     }
