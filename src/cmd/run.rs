@@ -261,6 +261,19 @@ async fn load_catalog(
     Ok(Some(Arc::new(catalog)))
 }
 
+/// Before a budgeted run: say so when the credit balance is below the budget.
+async fn warn_if_short_of_credits(gateway: &Gateway, budget: f64) {
+    match gateway.credits().await {
+        Ok(Some(c)) if c.balance < budget => eprintln!(
+            "warning: the gateway credit balance (${:.2}) is below --max-cost (${budget:.2}); the run may stop when credits run out",
+            c.balance
+        ),
+        Ok(Some(_)) => {}
+        Ok(None) => eprintln!("note: {} has no /credits endpoint; the balance was not checked", gateway.base_url()),
+        Err(e) => eprintln!("note: could not check the credit balance ({e})"),
+    }
+}
+
 fn git_commit() -> Option<String> {
     let out = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
@@ -277,7 +290,7 @@ async fn run_one(
     path: &Path,
     resume: Option<(PathBuf, RunMeta)>,
 ) -> anyhow::Result<i32> {
-    let suite = suite::load(path)?;
+    let mut suite = suite::load(path)?;
     let models = if args.models.is_empty() {
         suite.models.clone()
     } else {
@@ -311,12 +324,19 @@ async fn run_one(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| usage!("{}: {e}", path.display()))?;
     let endpoint = connect(args, &suite).await?;
+    let catalog = load_catalog(args, &endpoint.gateway, &models, suite.grader.as_deref()).await?;
     let dir = match &resume {
         Some((dir, _)) => dir.clone(),
         None => prepare_out_dir(args, &suite)?,
     };
-    let catalog = load_catalog(args, &endpoint.gateway, &models, suite.grader.as_deref()).await?;
+    if let Some(budget) = args.max_cost {
+        warn_if_short_of_credits(&endpoint.gateway, budget).await;
+    }
 
+    suite.gateway = match &resume {
+        Some((_, meta)) => meta.gateway_options.clone(),
+        None => args.routing.merge_into(suite.gateway.take()),
+    };
     let plan = Plan {
         cases: suite.cases.len() as u32,
         models: models.len() as u32,

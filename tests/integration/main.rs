@@ -1,6 +1,9 @@
 //! Integration tests: the real `evalgate` binary and library against the
 //! built-in simulated gateway over loopback HTTP, one module per area.
 
+mod accounting;
+mod checks;
 mod common;
+mod everyday;
 mod html;
 mod run;
