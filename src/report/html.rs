@@ -126,7 +126,7 @@ fn header(summary: &RunSummary) -> String {
 }
 
 /// `2025-06-01 12:00:00 UTC` from RFC 3339; the text as given otherwise.
-fn pretty_time(t: &str) -> String {
+pub(crate) fn pretty_time(t: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(t)
         .map(|d| {
             d.with_timezone(&chrono::Utc)

@@ -119,7 +119,8 @@ fn model_order(base: &RunSummary, cur: &RunSummary) -> Vec<String> {
 }
 
 fn run_label(run: &RunSummary) -> String {
-    let mut s = format!("{} · {}", run.run.started_at, run.run.gateway_url);
+    let started = super::pretty_time(&run.run.started_at);
+    let mut s = format!("{started} · {}", run.run.gateway_url);
     if let Some(c) = &run.run.git_commit {
         let _ = write!(s, " · commit {}", c.get(..10).unwrap_or(c));
     }

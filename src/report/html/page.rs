@@ -49,6 +49,8 @@ tbody tr:last-child td{border-bottom:0}
 tr.regressed td{background:var(--bad-bg)}
 tr.improved td{background:var(--good-bg)}
 .verdict{font-weight:700}
+.verdict-line{font-size:17px;font-weight:700;margin:0 0 4px}
+.verdict-line.bad{color:var(--bad)}.verdict-line.good{color:var(--good)}
 tr.regressed .verdict{color:var(--bad)}
 tr.improved .verdict{color:var(--good)}
 .sw{display:inline-block;width:10px;height:10px;border-radius:3px;margin-right:8px;vertical-align:baseline;flex:none}
