@@ -60,7 +60,10 @@ impl Progress {
             bar
         });
         if mode == Mode::Lines {
-            eprintln!("evalgate: {} jobs to run ({already} already done)", total.saturating_sub(already));
+            eprintln!(
+                "evalgate: {} jobs to run ({already} already done)",
+                total.saturating_sub(already)
+            );
         }
         let now = Instant::now();
         Progress {
