@@ -169,6 +169,7 @@ async fn connect(args: &RunArgs, suite: &Suite) -> anyhow::Result<Endpoint> {
     let retry = RetryPolicy {
         max_retries: args.max_retries,
         retry_midstream: args.retry_midstream,
+        retry_budget: args.retry_budget,
         ..RetryPolicy::default()
     };
     let (base_url, key, key_env, sim) = if args.sim {

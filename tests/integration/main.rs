@@ -3,3 +3,7 @@
 
 mod common;
 mod run;
+mod bad_input;
+mod faults;
+mod resume;
+mod secrets;
