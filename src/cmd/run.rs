@@ -101,12 +101,36 @@ fn timestamp_dir() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
 }
 
+/// A run directory made by this run, removed again (only while it and the
+/// parents made with it are empty) when the run stops before it started.
+struct OutDir {
+    dir: PathBuf,
+    /// The directories `create_dir_all` made, deepest first.
+    created: Vec<PathBuf>,
+}
+
+impl OutDir {
+    fn discard(&self) {
+        for d in &self.created {
+            if std::fs::remove_dir(d).is_err() {
+                return;
+            }
+        }
+    }
+}
+
 /// Make (or check) the run directory before anything is sent.
-fn prepare_out_dir(args: &RunArgs, suite: &Suite) -> anyhow::Result<PathBuf> {
+fn prepare_out_dir(args: &RunArgs, suite: &Suite) -> anyhow::Result<OutDir> {
     let dir = match &args.out {
         Some(d) => d.clone(),
         None => Path::new("results").join(&suite.name).join(timestamp_dir()),
     };
+    let created: Vec<PathBuf> = dir
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .take_while(|a| !a.exists())
+        .map(Path::to_path_buf)
+        .collect();
     if dir.is_file() {
         return Err(usage!(
             "--out {} is a file; name a directory",
@@ -139,7 +163,7 @@ fn prepare_out_dir(args: &RunArgs, suite: &Suite) -> anyhow::Result<PathBuf> {
                 dir.display()
             )
         })?;
-    Ok(dir)
+    Ok(OutDir { dir, created })
 }
 
 struct Endpoint {
@@ -290,6 +314,11 @@ async fn run_one(
             path.display()
         ));
     }
+    if models.iter().any(|m| m.trim().is_empty()) {
+        return Err(usage!(
+            "an empty model id in --models or the suite's `models:`; list ids separated by commas, e.g. --models openai/gpt-5,anthropic/claude-sonnet-4"
+        ));
+    }
     if let Some((_, meta)) = &resume {
         if meta.suite_hash != suite.hash {
             return Err(usage!(
@@ -312,11 +341,24 @@ async fn run_one(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| usage!("{}: {e}", path.display()))?;
     let endpoint = connect(args, &suite).await?;
-    let dir = match &resume {
-        Some((dir, _)) => dir.clone(),
-        None => prepare_out_dir(args, &suite)?,
+    let (dir, fresh) = match &resume {
+        Some((dir, _)) => (dir.clone(), None),
+        None => {
+            let out = prepare_out_dir(args, &suite)?;
+            (out.dir.clone(), Some(out))
+        }
     };
-    let catalog = load_catalog(args, &endpoint.gateway, &models, suite.grader.as_deref()).await?;
+    let catalog =
+        match load_catalog(args, &endpoint.gateway, &models, suite.grader.as_deref()).await {
+            Ok(c) => c,
+            Err(e) => {
+                // Refused before the first request: leave no empty run directory.
+                if let Some(out) = &fresh {
+                    out.discard();
+                }
+                return Err(e);
+            }
+        };
 
     let plan = Plan {
         cases: suite.cases.len() as u32,

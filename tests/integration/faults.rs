@@ -243,7 +243,10 @@ fn fault_rates_hit_some_requests_and_rows_still_equal_jobs() {
         .count();
     let ok = rows.iter().filter(|r| r.status == Status::Ok).count();
     assert_eq!(auth + ok, 16, "{rows:#?}");
-    assert!(auth > 0 && ok > 0, "a 0.5 rate hits some, not all: {auth} auth");
+    assert!(
+        auth > 0 && ok > 0,
+        "a 0.5 rate hits some, not all: {auth} auth"
+    );
     assert!(rows.iter().all(|r| r.attempts == 1), "401 is never retried");
 }
 
@@ -259,7 +262,12 @@ fn retry_budget_and_max_retries_bound_the_attempts() {
         &out,
         &["--repeat", "4", "--concurrency", "1", "--retry-budget", "2"],
     );
-    assert_eq!(res.status.code(), Some(3), "nothing succeeded: {}", text(&res));
+    assert_eq!(
+        res.status.code(),
+        Some(3),
+        "nothing succeeded: {}",
+        text(&res)
+    );
     let first = rows(&out);
     assert_eq!(first.len(), 4);
     let mut attempts: Vec<u32> = first.iter().map(|r| r.attempts).collect();
@@ -307,7 +315,11 @@ fn midstream_failures_are_retried_only_when_asked() {
 fn timeout_flags_and_suite_timeouts_map_to_their_kinds() {
     let tmp = tempfile::tempdir().unwrap();
     // --timeout: a whole request slower than the limit, cut mid-answer.
-    let suite = suite_with(tmp.path(), "total", &["sim/ttft-20-itl-100-tok-40-jitter-0"]);
+    let suite = suite_with(
+        tmp.path(),
+        "total",
+        &["sim/ttft-20-itl-100-tok-40-jitter-0"],
+    );
     let out = tmp.path().join("total");
     let res = run_sim(tmp.path(), &suite, &out, &["--timeout", "800ms"]);
     assert_eq!(res.status.code(), Some(3), "{}", text(&res));

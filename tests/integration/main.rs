@@ -1,9 +1,9 @@
 //! Integration tests: the real `evalgate` binary and library against the
 //! built-in simulated gateway over loopback HTTP, one module per area.
 
-mod common;
-mod run;
 mod bad_input;
+mod common;
 mod faults;
 mod resume;
+mod run;
 mod secrets;

@@ -105,7 +105,8 @@ fn journal_lines(run_dir: &Path) -> usize {
 
 /// A suite of `cases` cases on one slow-ish sim model (~250 ms a request).
 fn slow_suite(dir: &Path, cases: usize) -> PathBuf {
-    let mut yaml = String::from("name: slow\nmodels: [sim/ttft-150-itl-10-tok-10-jitter-0]\ncases:\n");
+    let mut yaml =
+        String::from("name: slow\nmodels: [sim/ttft-150-itl-10-tok-10-jitter-0]\ncases:\n");
     for i in 0..cases {
         yaml.push_str(&format!("  - id: c{i}\n    prompt: Question number {i}?\n"));
     }
@@ -182,7 +183,11 @@ fn ctrl_c_then_resume_gives_the_same_rows_as_a_clean_run() {
     assert!(skipped
         .iter()
         .all(|r| r.error_kind == Some(ErrorKind::Cancelled) && r.attempts == 0));
-    assert_eq!(records(&run_dir).len(), ok, "only finished rows are journaled");
+    assert_eq!(
+        records(&run_dir).len(),
+        ok,
+        "only finished rows are journaled"
+    );
     let s = summary(&run_dir);
     assert_eq!(s.run.stopped_by.as_deref(), Some("interrupted"));
     assert_eq!(s.models[0].ok as usize, ok);
@@ -207,7 +212,12 @@ fn kill_9_leaves_a_journal_that_resume_finishes() {
     let run_dir = tmp.path().join("run");
     let mut child = spawn(
         tmp.path(),
-        &run_args(&gw, &suite, &run_dir, &["--repeat", "4", "--concurrency", "2"]),
+        &run_args(
+            &gw,
+            &suite,
+            &run_dir,
+            &["--repeat", "4", "--concurrency", "2"],
+        ),
     );
     wait_until("three journaled rows", Duration::from_secs(30), || {
         journal_lines(&run_dir) >= 3
@@ -305,7 +315,12 @@ fn sigterm_lets_in_flight_requests_finish_and_journals_them() {
     let run_dir = tmp.path().join("run");
     let child = spawn(
         tmp.path(),
-        &run_args(&gw, &suite, &run_dir, &["--repeat", "8", "--concurrency", "2"]),
+        &run_args(
+            &gw,
+            &suite,
+            &run_dir,
+            &["--repeat", "8", "--concurrency", "2"],
+        ),
     );
     wait_until("two requests in flight", Duration::from_secs(30), || {
         gw.sim.stats().in_flight == 2
@@ -338,7 +353,12 @@ fn a_second_ctrl_c_abandons_in_flight_requests() {
     let run_dir = tmp.path().join("run");
     let mut child = spawn(
         tmp.path(),
-        &run_args(&gw, &suite, &run_dir, &["--repeat", "4", "--concurrency", "2"]),
+        &run_args(
+            &gw,
+            &suite,
+            &run_dir,
+            &["--repeat", "4", "--concurrency", "2"],
+        ),
     );
     let lines = stderr_lines(&mut child);
     wait_until("two requests in flight", Duration::from_secs(30), || {
@@ -355,10 +375,7 @@ fn a_second_ctrl_c_abandons_in_flight_requests() {
     assert_eq!(res.status.code(), Some(130), "{}", text(&res));
     let rows = rows(&run_dir);
     assert_eq!(rows.len(), 4);
-    let abandoned: Vec<_> = rows
-        .iter()
-        .filter(|r| r.status == Status::Error)
-        .collect();
+    let abandoned: Vec<_> = rows.iter().filter(|r| r.status == Status::Error).collect();
     assert_eq!(abandoned.len(), 2, "{rows:#?}");
     assert!(abandoned
         .iter()
@@ -368,4 +385,45 @@ fn a_second_ctrl_c_abandons_in_flight_requests() {
         2
     );
     assert!(records(&run_dir).is_empty(), "nothing finished");
+}
+
+#[test]
+fn a_sim_run_interrupted_after_a_while_resumes_on_its_own_sim() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = slow_suite(tmp.path(), 3);
+    let run_dir = tmp.path().join("run");
+    let args: Vec<String> = [
+        "run",
+        suite.to_str().unwrap(),
+        "--sim",
+        "--no-progress",
+        "--repeat",
+        "2",
+        "--concurrency",
+        "2",
+        "--out",
+        run_dir.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let child = spawn(tmp.path(), &args);
+    wait_until("two journaled rows", Duration::from_secs(30), || {
+        journal_lines(&run_dir) >= 2
+    });
+    signal(&child, libc::SIGINT);
+    let res = child.wait_with_output().unwrap();
+    assert_eq!(res.status.code(), Some(130), "{}", text(&res));
+    let partial = rows(&run_dir);
+    assert_eq!(partial.len(), 6);
+    assert!(partial.iter().any(|r| r.status == Status::Skipped));
+
+    // No suite, model or gateway argument: all of it comes from run.json.
+    let res = resume(tmp.path(), &run_dir);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    let expected: BTreeSet<Key> = partial
+        .iter()
+        .map(|r| (r.case_id.clone(), r.model.clone(), r.repeat))
+        .collect();
+    assert_complete(&run_dir, &expected);
+    assert!(summary(&run_dir).run.simulated);
 }
