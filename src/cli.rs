@@ -161,6 +161,56 @@ pub struct RunArgs {
     /// Run only shard i of n (deterministic partition of the jobs).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    #[command(flatten)]
+    pub routing: RoutingArgs,
+}
+
+/// Gateway routing options, sent as `providerOptions.gateway`; they override
+/// the suite's `gateway:` keys of the same name.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RoutingArgs {
+    /// Providers to try, in order (e.g. bedrock,anthropic).
+    #[arg(long, value_delimiter = ',', value_name = "PROVIDERS")]
+    pub provider_order: Vec<String>,
+    /// Only these providers may serve the requests.
+    #[arg(long, value_delimiter = ',', value_name = "PROVIDERS")]
+    pub provider_only: Vec<String>,
+    /// Models to fall back to when the requested one fails.
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub fallback_models: Vec<String>,
+    /// End-user id for the gateway's attribution.
+    #[arg(long, value_name = "ID")]
+    pub gateway_user: Option<String>,
+    /// Tags for the gateway's usage reports.
+    #[arg(long, value_delimiter = ',', value_name = "TAGS")]
+    pub gateway_tags: Vec<String>,
+}
+
+impl RoutingArgs {
+    /// Merge these options over the suite's `gateway:` map.
+    pub fn merge_into(&self, base: Option<serde_json::Value>) -> Option<serde_json::Value> {
+        let mut map = match base {
+            Some(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        let list = |v: &[String]| serde_json::Value::from(v.to_vec());
+        if !self.provider_order.is_empty() {
+            map.insert("order".into(), list(&self.provider_order));
+        }
+        if !self.provider_only.is_empty() {
+            map.insert("only".into(), list(&self.provider_only));
+        }
+        if !self.fallback_models.is_empty() {
+            map.insert("models".into(), list(&self.fallback_models));
+        }
+        if let Some(u) = &self.gateway_user {
+            map.insert("user".into(), u.clone().into());
+        }
+        if !self.gateway_tags.is_empty() {
+            map.insert("tags".into(), list(&self.gateway_tags));
+        }
+        (!map.is_empty()).then_some(serde_json::Value::Object(map))
+    }
 }
 
 #[derive(Debug, Args, Clone)]

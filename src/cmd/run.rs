@@ -101,36 +101,12 @@ fn timestamp_dir() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// A run directory made by this run, removed again (only while it and the
-/// parents made with it are empty) when the run stops before it started.
-struct OutDir {
-    dir: PathBuf,
-    /// The directories `create_dir_all` made, deepest first.
-    created: Vec<PathBuf>,
-}
-
-impl OutDir {
-    fn discard(&self) {
-        for d in &self.created {
-            if std::fs::remove_dir(d).is_err() {
-                return;
-            }
-        }
-    }
-}
-
 /// Make (or check) the run directory before anything is sent.
-fn prepare_out_dir(args: &RunArgs, suite: &Suite) -> anyhow::Result<OutDir> {
+fn prepare_out_dir(args: &RunArgs, suite: &Suite) -> anyhow::Result<PathBuf> {
     let dir = match &args.out {
         Some(d) => d.clone(),
         None => Path::new("results").join(&suite.name).join(timestamp_dir()),
     };
-    let created: Vec<PathBuf> = dir
-        .ancestors()
-        .filter(|a| !a.as_os_str().is_empty())
-        .take_while(|a| !a.exists())
-        .map(Path::to_path_buf)
-        .collect();
     if dir.is_file() {
         return Err(usage!(
             "--out {} is a file; name a directory",
@@ -163,7 +139,7 @@ fn prepare_out_dir(args: &RunArgs, suite: &Suite) -> anyhow::Result<OutDir> {
                 dir.display()
             )
         })?;
-    Ok(OutDir { dir, created })
+    Ok(dir)
 }
 
 struct Endpoint {
@@ -286,6 +262,19 @@ async fn load_catalog(
     Ok(Some(Arc::new(catalog)))
 }
 
+/// Before a budgeted run: say so when the credit balance is below the budget.
+async fn warn_if_short_of_credits(gateway: &Gateway, budget: f64) {
+    match gateway.credits().await {
+        Ok(Some(c)) if c.balance < budget => eprintln!(
+            "warning: the gateway credit balance (${:.2}) is below --max-cost (${budget:.2}); the run may stop when credits run out",
+            c.balance
+        ),
+        Ok(Some(_)) => {}
+        Ok(None) => eprintln!("note: {} has no /credits endpoint; the balance was not checked", gateway.base_url()),
+        Err(e) => eprintln!("note: could not check the credit balance ({e})"),
+    }
+}
+
 fn git_commit() -> Option<String> {
     let out = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
@@ -302,7 +291,7 @@ async fn run_one(
     path: &Path,
     resume: Option<(PathBuf, RunMeta)>,
 ) -> anyhow::Result<i32> {
-    let suite = suite::load(path)?;
+    let mut suite = suite::load(path)?;
     let models = if args.models.is_empty() {
         suite.models.clone()
     } else {
@@ -341,25 +330,19 @@ async fn run_one(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| usage!("{}: {e}", path.display()))?;
     let endpoint = connect(args, &suite).await?;
-    let (dir, fresh) = match &resume {
-        Some((dir, _)) => (dir.clone(), None),
-        None => {
-            let out = prepare_out_dir(args, &suite)?;
-            (out.dir.clone(), Some(out))
-        }
+    let catalog = load_catalog(args, &endpoint.gateway, &models, suite.grader.as_deref()).await?;
+    let dir = match &resume {
+        Some((dir, _)) => dir.clone(),
+        None => prepare_out_dir(args, &suite)?,
     };
-    let catalog =
-        match load_catalog(args, &endpoint.gateway, &models, suite.grader.as_deref()).await {
-            Ok(c) => c,
-            Err(e) => {
-                // Refused before the first request: leave no empty run directory.
-                if let Some(out) = &fresh {
-                    out.discard();
-                }
-                return Err(e);
-            }
-        };
+    if let Some(budget) = args.max_cost {
+        warn_if_short_of_credits(&endpoint.gateway, budget).await;
+    }
 
+    suite.gateway = match &resume {
+        Some((_, meta)) => meta.gateway_options.clone(),
+        None => args.routing.merge_into(suite.gateway.take()),
+    };
     let plan = Plan {
         cases: suite.cases.len() as u32,
         models: models.len() as u32,
