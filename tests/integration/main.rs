@@ -2,8 +2,12 @@
 //! built-in simulated gateway over loopback HTTP, one module per area.
 
 mod accounting;
+mod bad_input;
 mod checks;
 mod common;
 mod everyday;
+mod faults;
 mod html;
+mod resume;
 mod run;
+mod secrets;
