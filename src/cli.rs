@@ -143,6 +143,9 @@ pub struct RunArgs {
     /// Also retry requests that failed mid-stream.
     #[arg(long)]
     pub retry_midstream: bool,
+    /// Retries allowed for the whole run, over all requests (so a dead gateway cannot stretch a run into hours).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub retry_budget: u32,
     /// Time allowed to connect.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub connect_timeout: Option<std::time::Duration>,

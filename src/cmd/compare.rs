@@ -58,12 +58,37 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<i32> {
     Ok(cmp.exit_code())
 }
 
-/// The HTML compare view is rendered by `report::html`, which this build
-/// does not have yet.
-fn html(_cmp: &Comparison, _base: &RunSummary, _cur: &RunSummary) -> anyhow::Result<String> {
-    Err(usage!(
-        "html compare view not available in this build; use --format markdown, table or json"
-    ))
+/// The HTML compare view: the verdict rows formatted here, drawn by
+/// `report::html` above the overlaid latency CDFs.
+fn html(cmp: &Comparison, base: &RunSummary, cur: &RunSummary) -> anyhow::Result<String> {
+    use crate::report::html::{render_compare, CompareRowView, CompareView};
+    let rows = render::display_rows(cmp)
+        .into_iter()
+        .map(|r| CompareRowView {
+            change: if r.ci == "-" {
+                r.change
+            } else {
+                format!("{} (95% CI {})", r.change, r.ci)
+            },
+            model: r.model,
+            metric: r.metric,
+            baseline: r.baseline,
+            current: r.current,
+            verdict: r.verdict.to_lowercase(),
+        })
+        .collect();
+    let view = CompareView {
+        baseline: base,
+        current: cur,
+        method: format!(
+            "{}; {} tests in one family (α={})",
+            crate::stats::METHOD,
+            cmp.family,
+            crate::stats::ALPHA
+        ),
+        rows,
+    };
+    Ok(render_compare(&view))
 }
 
 /// `last` or `last-green`.

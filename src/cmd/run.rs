@@ -169,6 +169,7 @@ async fn connect(args: &RunArgs, suite: &Suite) -> anyhow::Result<Endpoint> {
     let retry = RetryPolicy {
         max_retries: args.max_retries,
         retry_midstream: args.retry_midstream,
+        retry_budget: args.retry_budget,
         ..RetryPolicy::default()
     };
     let (base_url, key, key_env, sim) = if args.sim {
@@ -300,6 +301,11 @@ async fn run_one(
         return Err(usage!(
             "{}: no models to run; add `models:` to the suite or pass --models openai/gpt-5,anthropic/claude-sonnet-4",
             path.display()
+        ));
+    }
+    if models.iter().any(|m| m.trim().is_empty()) {
+        return Err(usage!(
+            "an empty model id in --models or the suite's `models:`; list ids separated by commas, e.g. --models openai/gpt-5,anthropic/claude-sonnet-4"
         ));
     }
     if let Some((_, meta)) = &resume {
@@ -453,7 +459,7 @@ fn print_summary(summary: &RunSummary, dir: &Path) {
             dir.display()
         );
     }
-    println!("results: {}/ (requests.csv, summary.csv, summary.json, responses.jsonl, report.md, junit.xml)", dir.display());
+    println!("results: {}/ (requests.csv, summary.csv, summary.json, responses.jsonl, report.md, junit.xml, report.html)", dir.display());
 }
 
 /// 130 interrupted, 3 nothing succeeded, 1 checks failed or budget stop, else 0.

@@ -2,10 +2,15 @@
 //! built-in simulated gateway over loopback HTTP, one module per area.
 
 mod accounting;
+mod bad_input;
 mod checks;
 mod common;
 mod compare;
 mod everyday;
+mod faults;
 mod history;
+mod html;
+mod resume;
 mod run;
+mod secrets;
 mod shards;
