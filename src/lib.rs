@@ -14,6 +14,7 @@ pub mod exit;
 pub mod gateway;
 pub mod journal;
 pub mod metrics;
+pub mod openloop;
 pub mod output;
 pub mod plan;
 pub mod pricing;

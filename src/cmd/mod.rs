@@ -7,4 +7,5 @@ pub mod init;
 pub mod report;
 pub mod run;
 pub mod sim;
+pub mod sweep;
 pub mod validate;

@@ -2,4 +2,5 @@
 //! built-in simulated gateway over loopback HTTP, one module per area.
 
 mod common;
+mod openloop;
 mod run;
