@@ -30,6 +30,61 @@ pub fn run_measured(mut cmd: Command, log: &Path) -> Usage {
     wait(child, start)
 }
 
+/// What a child had used when a marker file appeared.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AtMarker {
+    /// Peak RSS so far, KiB.
+    pub max_rss_kib: u64,
+    /// User + system CPU so far (10 ms resolution).
+    pub cpu: Duration,
+}
+
+/// Like [`run_measured`], and also what the child had used before `marker`
+/// appeared: for `evalgate run`, `requests.csv` is the first file written
+/// after the request phase, so this is the request phase's own cost.
+pub fn run_measured_until(mut cmd: Command, log: &Path, marker: &Path) -> (Usage, AtMarker) {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let file = std::fs::File::create(log).expect("create log file");
+    let err = file.try_clone().expect("clone log handle");
+    cmd.stdout(Stdio::from(file)).stderr(Stdio::from(err));
+    let start = Instant::now();
+    let child = cmd.spawn().expect("spawn child");
+    let pid = child.id();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (peak, cpu) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (stop2, peak2, cpu2, marker) = (
+        stop.clone(),
+        peak.clone(),
+        cpu.clone(),
+        marker.to_path_buf(),
+    );
+    let poller = std::thread::spawn(move || {
+        while !stop2.load(Ordering::Relaxed) && !marker.exists() {
+            if let Some(kib) = vm_hwm(pid) {
+                peak2.fetch_max(kib, Ordering::Relaxed);
+                cpu2.fetch_max(proc_cpu(pid).as_micros() as u64, Ordering::Relaxed);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    let usage = wait(child, start);
+    stop.store(true, Ordering::Relaxed);
+    poller.join().expect("poller");
+    let at = AtMarker {
+        max_rss_kib: peak.load(Ordering::Relaxed),
+        cpu: Duration::from_micros(cpu.load(Ordering::Relaxed)),
+    };
+    (usage, at)
+}
+
+/// `VmHWM` of a live process, KiB.
+fn vm_hwm(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Wait for `child` with `wait4`, returning its rusage.
 pub fn wait(child: Child, start: Instant) -> Usage {
     let pid = child.id() as libc::pid_t;
@@ -135,7 +190,8 @@ impl Sim {
     }
 
     pub fn reset(&self) {
-        self.request("POST", "/stats/reset").expect("reset the sim's stats");
+        self.request("POST", "/stats/reset")
+            .expect("reset the sim's stats");
     }
 }
 
