@@ -148,6 +148,9 @@ pub struct RunArgs {
     /// Also retry requests that failed mid-stream.
     #[arg(long)]
     pub retry_midstream: bool,
+    /// Retries allowed for the whole run, over all requests (so a dead gateway cannot stretch a run into hours).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub retry_budget: u32,
     /// Time allowed to connect.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub connect_timeout: Option<std::time::Duration>,
@@ -179,6 +182,56 @@ pub struct RunArgs {
     /// With `--rate`: keep sending, cycling through the plan's jobs, until this much time has passed.
     #[arg(long, value_name = "DURATION", value_parser = duration, requires = "rate")]
     pub duration: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub routing: RoutingArgs,
+}
+
+/// Gateway routing options, sent as `providerOptions.gateway`; they override
+/// the suite's `gateway:` keys of the same name.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RoutingArgs {
+    /// Providers to try, in order (e.g. bedrock,anthropic).
+    #[arg(long, value_delimiter = ',', value_name = "PROVIDERS")]
+    pub provider_order: Vec<String>,
+    /// Only these providers may serve the requests.
+    #[arg(long, value_delimiter = ',', value_name = "PROVIDERS")]
+    pub provider_only: Vec<String>,
+    /// Models to fall back to when the requested one fails.
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub fallback_models: Vec<String>,
+    /// End-user id for the gateway's attribution.
+    #[arg(long, value_name = "ID")]
+    pub gateway_user: Option<String>,
+    /// Tags for the gateway's usage reports.
+    #[arg(long, value_delimiter = ',', value_name = "TAGS")]
+    pub gateway_tags: Vec<String>,
+}
+
+impl RoutingArgs {
+    /// Merge these options over the suite's `gateway:` map.
+    pub fn merge_into(&self, base: Option<serde_json::Value>) -> Option<serde_json::Value> {
+        let mut map = match base {
+            Some(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        let list = |v: &[String]| serde_json::Value::from(v.to_vec());
+        if !self.provider_order.is_empty() {
+            map.insert("order".into(), list(&self.provider_order));
+        }
+        if !self.provider_only.is_empty() {
+            map.insert("only".into(), list(&self.provider_only));
+        }
+        if !self.fallback_models.is_empty() {
+            map.insert("models".into(), list(&self.fallback_models));
+        }
+        if let Some(u) = &self.gateway_user {
+            map.insert("user".into(), u.clone().into());
+        }
+        if !self.gateway_tags.is_empty() {
+            map.insert("tags".into(), list(&self.gateway_tags));
+        }
+        (!map.is_empty()).then_some(serde_json::Value::Object(map))
+    }
 }
 
 #[derive(Debug, Args, Clone)]

@@ -202,6 +202,16 @@ fn decode(model: &str, metric: &'static str, text: &str) -> Result<Histogram<u64
     Ok(h)
 }
 
+/// Decode one histogram of a [`SerializedHistograms`] (e.g. `&h.ttft_us`),
+/// for reports that draw distributions; `metric` names it in errors.
+pub fn decode_histogram(
+    model: &str,
+    metric: &'static str,
+    text: &str,
+) -> Result<Histogram<u64>, MetricsError> {
+    decode(model, metric, text)
+}
+
 impl ModelStats {
     /// Empty statistics for `model`.
     pub fn new(model: &str) -> Self {

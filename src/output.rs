@@ -105,11 +105,16 @@ pub fn write_run_dir(
     Ok(summary)
 }
 
-/// Write `run.json`: what the run is, before the first request.
+/// Write `run.json`: what the run is, before the first request. Written to
+/// a temporary file and renamed, so a `kill -9` at any moment leaves either
+/// the old or the new metadata, never a torn file that `--resume` rejects.
 pub fn write_meta(dir: &Path, meta: &RunMeta) -> anyhow::Result<()> {
     let path = dir.join("run.json");
+    let tmp = dir.join(".run.json.tmp");
     let json = serde_json::to_vec_pretty(meta)?;
-    std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(&tmp, json)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Read `run.json` back (for `--resume`).

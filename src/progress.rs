@@ -59,6 +59,12 @@ impl Progress {
             bar.set_position(already);
             bar
         });
+        if mode == Mode::Lines {
+            eprintln!(
+                "evalgate: {} jobs to run ({already} already done)",
+                total.saturating_sub(already)
+            );
+        }
         let now = Instant::now();
         Progress {
             mode,

@@ -229,6 +229,9 @@ pub async fn execute(
         started: AtomicU64::new(0),
         initial_estimate,
     });
+    // Listen before the first request starts, and keep listening: a signal
+    // that arrives between two waits is never lost.
+    let mut signals = Interrupts::new();
     let global = Arc::new(Semaphore::new(shared.ctx.concurrency));
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
     let (abandon_tx, abandon_rx) = watch::channel(false);
@@ -265,8 +268,7 @@ pub async fn execute(
 
     let mut abandoned = Vec::new();
     let mut journal_error = None;
-    let mut interrupt: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
-        Box::pin(interrupted());
+    let mut listening = true;
     let mut grace_deadline: Option<tokio::time::Instant> = None;
     loop {
         let grace = async {
@@ -292,21 +294,20 @@ pub async fn execute(
                 Some(Msg::Abandoned(key)) => abandoned.push(key),
                 None => break,
             },
-            _ = &mut interrupt => {
+            _ = signals.recv(), if listening => {
                 if grace_deadline.is_none() {
                     shared.stop_with(StopReason::Interrupted);
                     progress.note("interrupted: no new requests; waiting for those in flight (Ctrl-C again to stop now)");
                     grace_deadline = Some(tokio::time::Instant::now() + shared.ctx.grace);
-                    interrupt = Box::pin(interrupted());
                 } else {
                     let _ = abandon_tx.send(true);
-                    interrupt = Box::pin(never());
+                    listening = false;
                 }
             }
             _ = grace => {
                 let _ = abandon_tx.send(true);
                 grace_deadline = None;
-                interrupt = Box::pin(never());
+                listening = false;
             }
         }
     }
@@ -325,29 +326,36 @@ pub async fn execute(
     }
 }
 
-async fn never() {
-    std::future::pending::<()>().await
+/// Ctrl-C and SIGTERM, registered once for the whole run.
+struct Interrupts {
+    #[cfg(unix)]
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn interrupted() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+impl Interrupts {
+    fn new() -> Interrupts {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let streams = signal(SignalKind::interrupt())
+                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                .ok();
+            Interrupts { streams }
         }
+        #[cfg(not(unix))]
+        Interrupts {}
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Resolves on the next Ctrl-C or SIGTERM.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some((int, term)) = &mut self.streams {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -49,7 +49,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<i32> {
             report::markdown::Markdown.render(&summary, &mut records.into_iter())?
         }
         ReportFormat::Junit => report::junit::Junit.render(&summary, &mut records.into_iter())?,
-        ReportFormat::Html => return Err(usage!("--format html is not available yet")),
+        ReportFormat::Html => report::html::Html.render(&summary, &mut records.into_iter())?,
     };
     match &args.out {
         Some(path) => std::fs::write(path, &bytes)

@@ -180,6 +180,7 @@ async fn connect(args: &RunArgs, suite: &Suite) -> anyhow::Result<Endpoint> {
     let retry = RetryPolicy {
         max_retries: args.max_retries,
         retry_midstream: args.retry_midstream,
+        retry_budget: args.retry_budget,
         ..RetryPolicy::default()
     };
     let (base_url, key, key_env, sim) = if args.sim {
@@ -272,6 +273,19 @@ async fn load_catalog(
     Ok(Some(Arc::new(catalog)))
 }
 
+/// Before a budgeted run: say so when the credit balance is below the budget.
+async fn warn_if_short_of_credits(gateway: &Gateway, budget: f64) {
+    match gateway.credits().await {
+        Ok(Some(c)) if c.balance < budget => eprintln!(
+            "warning: the gateway credit balance (${:.2}) is below --max-cost (${budget:.2}); the run may stop when credits run out",
+            c.balance
+        ),
+        Ok(Some(_)) => {}
+        Ok(None) => eprintln!("note: {} has no /credits endpoint; the balance was not checked", gateway.base_url()),
+        Err(e) => eprintln!("note: could not check the credit balance ({e})"),
+    }
+}
+
 fn git_commit() -> Option<String> {
     let out = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
@@ -288,7 +302,7 @@ pub(crate) async fn run_one(
     path: &Path,
     resume: Option<(PathBuf, RunMeta)>,
 ) -> anyhow::Result<i32> {
-    let suite = suite::load(path)?;
+    let mut suite = suite::load(path)?;
     let models = if args.models.is_empty() {
         suite.models.clone()
     } else {
@@ -298,6 +312,11 @@ pub(crate) async fn run_one(
         return Err(usage!(
             "{}: no models to run; add `models:` to the suite or pass --models openai/gpt-5,anthropic/claude-sonnet-4",
             path.display()
+        ));
+    }
+    if models.iter().any(|m| m.trim().is_empty()) {
+        return Err(usage!(
+            "an empty model id in --models or the suite's `models:`; list ids separated by commas, e.g. --models openai/gpt-5,anthropic/claude-sonnet-4"
         ));
     }
     if let Some((_, meta)) = &resume {
@@ -322,12 +341,19 @@ pub(crate) async fn run_one(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| usage!("{}: {e}", path.display()))?;
     let endpoint = connect(args, &suite).await?;
+    let catalog = load_catalog(args, &endpoint.gateway, &models, suite.grader.as_deref()).await?;
     let dir = match &resume {
         Some((dir, _)) => dir.clone(),
         None => prepare_out_dir(args, &suite)?,
     };
-    let catalog = load_catalog(args, &endpoint.gateway, &models, suite.grader.as_deref()).await?;
+    if let Some(budget) = args.max_cost {
+        warn_if_short_of_credits(&endpoint.gateway, budget).await;
+    }
 
+    suite.gateway = match &resume {
+        Some((_, meta)) => meta.gateway_options.clone(),
+        None => args.routing.merge_into(suite.gateway.take()),
+    };
     let plan = Plan {
         cases: suite.cases.len() as u32,
         models: models.len() as u32,
@@ -463,7 +489,7 @@ fn print_summary(summary: &RunSummary, dir: &Path) {
             dir.display()
         );
     }
-    println!("results: {}/ (requests.csv, summary.csv, summary.json, responses.jsonl, report.md, junit.xml)", dir.display());
+    println!("results: {}/ (requests.csv, summary.csv, summary.json, responses.jsonl, report.md, junit.xml, report.html)", dir.display());
 }
 
 /// 130 interrupted, 3 nothing succeeded, 1 checks failed or budget stop, else 0.

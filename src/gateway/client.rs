@@ -65,7 +65,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(20),
             max_retry_after: Duration::from_secs(60),
-            retry_budget: 1000,
+            retry_budget: 200,
             retry_midstream: false,
         }
     }

@@ -481,3 +481,35 @@ fn backoff_is_bounded() {
         Duration::from_millis(10)
     );
 }
+
+#[tokio::test]
+async fn only_408_429_and_5xx_are_retried() {
+    let cases = [
+        (400, ErrorKind::BadRequest, 1),
+        (401, ErrorKind::Auth, 1),
+        (403, ErrorKind::Forbidden, 1),
+        (404, ErrorKind::ModelNotFound, 1),
+        (408, ErrorKind::TimeoutTotal, 2),
+        (429, ErrorKind::RateLimited, 2),
+        (500, ErrorKind::ServerError, 2),
+        (502, ErrorKind::ServerError, 2),
+        (503, ErrorKind::ServerError, 2),
+        (504, ErrorKind::ServerError, 2),
+    ];
+    for (status, kind, attempts) in cases {
+        let body = r#"{"error":{"message":"nope"}}"#;
+        let server = TestServer::start(vec![Reply::status(status, &[], body)]).await;
+        let mut cfg = config(&server.base);
+        cfg.retry.max_retries = 1;
+        let gw = Gateway::new(cfg).unwrap();
+        let out = gw.chat(&request()).await;
+        let e = out.error.unwrap();
+        assert_eq!(
+            (e.kind, e.http_status, out.attempts),
+            (kind, Some(status), attempts),
+            "HTTP {status}"
+        );
+        assert_eq!(e.message, "nope");
+        assert_eq!(server.received().len(), attempts as usize, "HTTP {status}");
+    }
+}

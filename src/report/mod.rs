@@ -13,14 +13,17 @@ use crate::metrics::{Aggregate, MetricsError, ModelSummary, SerializedHistograms
 use crate::record::{ResponseRecord, RunMeta};
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod svg;
 pub mod table;
 #[cfg(test)]
 mod test_support;
 
 pub use self::csv::{read_requests, RequestsCsv, SummaryCsv};
+pub use self::html::Html;
 pub use self::json::{read_summary, SummaryJson};
 pub use self::junit::Junit;
 pub use self::markdown::Markdown;
@@ -114,5 +117,6 @@ pub fn standard_exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(SummaryCsv),
         Box::new(Markdown),
         Box::new(Junit),
+        Box::new(Html),
     ]
 }

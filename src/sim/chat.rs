@@ -232,7 +232,18 @@ pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
         .find(|m| m.role == "user")
         .map(Message::text)
         .unwrap_or_default();
-    let (content, natural) = match profile.answer {
+    // Any model asked to grade (the judge protocol's system message) grades
+    // like `sim/judge`, so suites with real grader ids dry-run offline.
+    let grading = req
+        .messages
+        .first()
+        .is_some_and(|m| m.role == "system" && m.text().starts_with("You are a strict grader."));
+    let answer = if grading {
+        AnswerKind::Judge
+    } else {
+        profile.answer
+    };
+    let (content, natural) = match answer {
         AnswerKind::Words => (
             Content::Words(WordStream::new(text_seed)),
             u64::from(profile.tokens),

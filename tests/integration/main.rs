@@ -1,6 +1,14 @@
 //! Integration tests: the real `evalgate` binary and library against the
 //! built-in simulated gateway over loopback HTTP, one module per area.
 
+mod accounting;
+mod bad_input;
+mod checks;
 mod common;
+mod everyday;
+mod faults;
+mod html;
 mod openloop;
+mod resume;
 mod run;
+mod secrets;
