@@ -243,13 +243,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<RunSummary, Me
         })
     };
     for exporter in report::standard_exporters() {
-        let bytes = exporter.render(&summary, &mut records())?;
-        let path = out.join(exporter.file_name());
-        std::fs::write(&path, bytes).map_err(|source| ReportError::Io {
-            action: "write",
-            path,
-            source,
-        })?;
+        let pass = || -> Result<Box<dyn Iterator<Item = ResponseRecord> + '_>, ReportError> {
+            Ok(Box::new(records()))
+        };
+        exporter.write_file(&summary, &pass, &out.join(exporter.file_name()))?;
     }
     Ok(summary)
 }

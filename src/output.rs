@@ -11,7 +11,7 @@ use crate::journal::JournalReader;
 use crate::metrics::Aggregate;
 use crate::plan::Plan;
 use crate::record::{ErrorKind, JobKey, RequestRow, ResponseRecord, RunMeta, Status};
-use crate::report::{csv::RequestsCsv, Exporter, RunSummary};
+use crate::report::{csv::RequestsCsv, Exporter, ReportError, RunSummary};
 use crate::runner::RunOutcome;
 use crate::suite::Suite;
 
@@ -97,10 +97,12 @@ pub fn write_run_dir(
         .iter()
         .map(|e| e.as_ref())
         .chain(extra.iter().copied());
+    let records = || -> Result<Box<dyn Iterator<Item = ResponseRecord> + '_>, ReportError> {
+        let rows = all_records(dir, unrun).map_err(|e| ReportError::Journal(e.to_string()))?;
+        Ok(Box::new(rows))
+    };
     for exporter in exporters {
-        let bytes = exporter.render(&summary, &mut all_records(dir, unrun)?)?;
-        let path = dir.join(exporter.file_name());
-        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        exporter.write_file(&summary, &records, &dir.join(exporter.file_name()))?;
     }
     Ok(summary)
 }

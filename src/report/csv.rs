@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{Exporter, ReportError, RunSummary};
+use super::{Exporter, Records, ReportError, RunSummary};
 use crate::metrics::ModelStats;
-use crate::record::{CostSource, ErrorKind, RequestRow, ResponseRecord, Status};
+use crate::record::{CostSource, ErrorKind, RequestRow, Status};
 
 /// Writes `summary.csv`: one row per model, columns in [`ModelSummary`] order,
 /// maps such as `errors_by_kind` flattened as `kind=n;kind=n`.
@@ -22,11 +22,20 @@ impl Exporter for SummaryCsv {
         "summary.csv"
     }
 
-    fn render(
+    fn write<'r>(
         &self,
         summary: &RunSummary,
-        _records: &mut dyn Iterator<Item = ResponseRecord>,
-    ) -> Result<Vec<u8>, ReportError> {
+        _records: &Records<'r>,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), ReportError> {
+        let bytes = self.bytes(summary)?;
+        out.write_all(&bytes)
+            .map_err(super::write_err("summary.csv"))
+    }
+}
+
+impl SummaryCsv {
+    fn bytes(&self, summary: &RunSummary) -> Result<Vec<u8>, ReportError> {
         let err = |source| ReportError::Csv {
             context: "cannot write summary.csv".into(),
             source,

@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use super::table::{comparison_data, errors_data};
-use super::{Exporter, ReportError, RunSummary};
+use super::{Exporter, Records, ReportError, RunSummary};
 use crate::metrics::ModelSummary;
 use crate::record::ResponseRecord;
 
@@ -36,7 +36,20 @@ impl Exporter for Html {
         "report.html"
     }
 
-    fn render(
+    fn write<'r>(
+        &self,
+        summary: &RunSummary,
+        records: &Records<'r>,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), ReportError> {
+        let bytes = self.bytes(summary, &mut *records()?)?;
+        out.write_all(&bytes)
+            .map_err(super::write_err("report.html"))
+    }
+}
+
+impl Html {
+    fn bytes(
         &self,
         summary: &RunSummary,
         records: &mut dyn Iterator<Item = ResponseRecord>,

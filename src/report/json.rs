@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use super::{Exporter, ReportError, RunSummary, SCHEMA_VERSION};
-use crate::record::ResponseRecord;
+use super::{Exporter, Records, ReportError, RunSummary, SCHEMA_VERSION};
 
 /// Writes `summary.json`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -14,11 +13,20 @@ impl Exporter for SummaryJson {
         "summary.json"
     }
 
-    fn render(
+    fn write<'r>(
         &self,
         summary: &RunSummary,
-        _records: &mut dyn Iterator<Item = ResponseRecord>,
-    ) -> Result<Vec<u8>, ReportError> {
+        _records: &Records<'r>,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), ReportError> {
+        let bytes = self.bytes(summary)?;
+        out.write_all(&bytes)
+            .map_err(super::write_err("summary.json"))
+    }
+}
+
+impl SummaryJson {
+    fn bytes(&self, summary: &RunSummary) -> Result<Vec<u8>, ReportError> {
         let mut out = serde_json::to_vec_pretty(summary).map_err(|source| ReportError::Json {
             context: "cannot serialize summary.json".into(),
             source,

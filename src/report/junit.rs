@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Exporter, ReportError, RunSummary};
-use crate::record::{ResponseRecord, Status};
+use super::{Exporter, Records, ReportError, RunSummary};
+use crate::record::{RequestRow, ResponseRecord, Status};
 
 /// Characters of each answer kept in `<system-out>`.
 const ANSWER_CHARS: usize = 2000;
@@ -15,10 +15,10 @@ const ANSWER_CHARS: usize = 2000;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Junit;
 
-/// One model's test cases, already rendered, with the counts its attributes need.
+/// One model's counts, which its `<testsuite>` attributes need before its
+/// children.
 #[derive(Default)]
-struct Suite {
-    body: String,
+struct Counts {
     tests: u64,
     failures: u64,
     errors: u64,
@@ -26,35 +26,56 @@ struct Suite {
     seconds: f64,
 }
 
+impl Counts {
+    fn add(&mut self, row: &RequestRow) {
+        self.tests += 1;
+        self.seconds += seconds(row);
+        match row.status {
+            Status::Skipped => self.skipped += 1,
+            Status::Error => self.errors += 1,
+            Status::Ok if row.passed == Some(false) => self.failures += 1,
+            Status::Ok => {}
+        }
+    }
+}
+
+fn seconds(row: &RequestRow) -> f64 {
+    row.duration_ms.unwrap_or(0.0).max(0.0) / 1000.0
+}
+
 impl Exporter for Junit {
     fn file_name(&self) -> &'static str {
         "junit.xml"
     }
 
-    fn render(
+    /// One pass counts each model's rows, then one pass per model writes its
+    /// test cases: memory stays flat however many rows the run has.
+    fn write<'r>(
         &self,
         summary: &RunSummary,
-        records: &mut dyn Iterator<Item = ResponseRecord>,
-    ) -> Result<Vec<u8>, ReportError> {
+        records: &Records<'r>,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), ReportError> {
+        let io = super::write_err("junit.xml");
         let suite_name = &summary.run.suite;
         // The run's models first (even without rows), then any others as seen.
-        let mut suites: Vec<(String, Suite)> = summary
+        let mut suites: Vec<(String, Counts)> = summary
             .models
             .iter()
-            .map(|m| (m.model.clone(), Suite::default()))
+            .map(|m| (m.model.clone(), Counts::default()))
             .collect();
-        for rec in records {
+        for rec in records()? {
             let i = match suites.iter().position(|(m, _)| *m == rec.row.model) {
                 Some(i) => i,
                 None => {
-                    suites.push((rec.row.model.clone(), Suite::default()));
+                    suites.push((rec.row.model.clone(), Counts::default()));
                     suites.len() - 1
                 }
             };
-            testcase(&mut suites[i].1, suite_name, &rec);
+            suites[i].1.add(&rec.row);
         }
 
-        let total = suites.iter().fold(Suite::default(), |mut t, (_, s)| {
+        let total = suites.iter().fold(Counts::default(), |mut t, (_, s)| {
             t.tests += s.tests;
             t.failures += s.failures;
             t.errors += s.errors;
@@ -62,46 +83,50 @@ impl Exporter for Junit {
             t.seconds += s.seconds;
             t
         });
-        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        let _ = writeln!(
+        write!(
             out,
-            "<testsuites name=\"{}\" {}>",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" {}>\n",
             escape(suite_name, true),
             counts(&total)
-        );
+        )
+        .map_err(&io)?;
+        let mut case = String::new();
         for (model, s) in &suites {
-            let _ = writeln!(
+            write!(
                 out,
-                "  <testsuite name=\"{}\" {}>",
+                "  <testsuite name=\"{}\" {}>\n",
                 escape(model, true),
                 counts(s)
-            );
-            out.push_str(&s.body);
-            out.push_str("  </testsuite>\n");
+            )
+            .map_err(&io)?;
+            if s.tests > 0 {
+                for rec in records()?.filter(|r| r.row.model == *model) {
+                    case.clear();
+                    testcase(&mut case, suite_name, &rec);
+                    out.write_all(case.as_bytes()).map_err(&io)?;
+                }
+            }
+            out.write_all(b"  </testsuite>\n").map_err(&io)?;
         }
-        out.push_str("</testsuites>\n");
-        Ok(out.into_bytes())
+        out.write_all(b"</testsuites>\n").map_err(&io)
     }
 }
 
-fn counts(s: &Suite) -> String {
+fn counts(s: &Counts) -> String {
     format!(
         "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\"",
         s.tests, s.failures, s.errors, s.skipped, s.seconds
     )
 }
 
-/// Render one record as a `<testcase>` into its suite and count it.
-fn testcase(s: &mut Suite, suite_name: &str, rec: &ResponseRecord) {
+/// Render one record as a `<testcase>` into `out`.
+fn testcase(out: &mut String, suite_name: &str, rec: &ResponseRecord) {
     let row = &rec.row;
-    let seconds = row.duration_ms.unwrap_or(0.0).max(0.0) / 1000.0;
-    s.tests += 1;
-    s.seconds += seconds;
+    let seconds = seconds(row);
     let mut children = String::new();
     let kind = row.error_kind.map_or("unknown", |k| k.as_str());
     match row.status {
         Status::Skipped => {
-            s.skipped += 1;
             let _ = writeln!(
                 children,
                 "      <skipped message=\"{}\"/>",
@@ -109,7 +134,6 @@ fn testcase(s: &mut Suite, suite_name: &str, rec: &ResponseRecord) {
             );
         }
         Status::Error => {
-            s.errors += 1;
             let message = row.error_message.as_deref().unwrap_or(kind);
             let mut detail = format!("attempts: {}", row.attempts);
             if let Some(hint) = row.error_kind.and_then(|k| k.hint()) {
@@ -124,7 +148,6 @@ fn testcase(s: &mut Suite, suite_name: &str, rec: &ResponseRecord) {
             );
         }
         Status::Ok if row.passed == Some(false) => {
-            s.failures += 1;
             let failed: Vec<_> = rec.checks.iter().filter(|c| !c.passed).collect();
             let (message, detail) = if failed.is_empty() {
                 let detail = row.failed_checks.clone().unwrap_or_default();
@@ -172,9 +195,9 @@ fn testcase(s: &mut Suite, suite_name: &str, rec: &ResponseRecord) {
         escape(&format!("{}#{}", row.case_id, row.repeat), true),
     );
     if children.is_empty() {
-        let _ = writeln!(s.body, "{open}/>");
+        let _ = writeln!(out, "{open}/>");
     } else {
-        let _ = writeln!(s.body, "{open}>\n{children}    </testcase>");
+        let _ = writeln!(out, "{open}>\n{children}    </testcase>");
     }
 }
 
@@ -260,6 +283,34 @@ mod tests {
         assert!(xml.contains(
             "<error type=\"rate_limited\" message=\"Too many requests &amp; &lt;slow down&gt;\">attempts: 3\nhint: rate limited;"
         ));
+    }
+
+    #[test]
+    fn suite_counts_match_the_summary() {
+        // The `<testsuite>` attributes come from a counting pass over the
+        // rows; they must agree with what the summary says of each model.
+        let (sum, _) = summary(false);
+        let xml =
+            String::from_utf8(Junit.render(&sum, &mut records().into_iter()).unwrap()).unwrap();
+        for m in &sum.models {
+            let failures = records()
+                .iter()
+                .filter(|r| r.row.model == m.model && r.row.passed == Some(false))
+                .count();
+            let head = format!(
+                "<testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{}\" ",
+                m.model, m.requests, m.errors, m.skipped
+            );
+            assert!(xml.contains(&head), "{head} not in\n{xml}");
+            let cases = xml
+                .split(&head)
+                .nth(1)
+                .unwrap()
+                .split("</testsuite>")
+                .next()
+                .unwrap();
+            assert_eq!(cases.matches("<testcase ").count() as u64, m.requests);
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::table::{comparison_data, errors_data, TableData};
-use super::{Exporter, ReportError, RunSummary, SIMULATED_BANNER};
+use super::{Exporter, Records, ReportError, RunSummary, SIMULATED_BANNER};
 use crate::record::ResponseRecord;
 
 /// Failing answers listed under "Top failures".
@@ -21,7 +21,19 @@ impl Exporter for Markdown {
         "report.md"
     }
 
-    fn render(
+    fn write<'r>(
+        &self,
+        summary: &RunSummary,
+        records: &Records<'r>,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), ReportError> {
+        let bytes = self.bytes(summary, &mut *records()?)?;
+        out.write_all(&bytes).map_err(super::write_err("report.md"))
+    }
+}
+
+impl Markdown {
+    fn bytes(
         &self,
         summary: &RunSummary,
         records: &mut dyn Iterator<Item = ResponseRecord>,

@@ -5,7 +5,8 @@
 //! finished results and never drive a run.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -91,23 +92,78 @@ pub enum ReportError {
     /// `summary.json` from a newer (or unknown) evalgate.
     #[error("{path}: summary schema_version {found} is not supported (this evalgate reads {SCHEMA_VERSION}); upgrade evalgate")]
     Schema { path: PathBuf, found: u32 },
+    /// The run's journal could not be read for another pass.
+    #[error("{0}")]
+    Journal(String),
     /// The histograms in a summary could not be rebuilt.
     #[error(transparent)]
     Metrics(#[from] MetricsError),
 }
+
+/// A fresh pass over a run's records, in journal order, each time it is
+/// called: writers that need the rows more than once (JUnit's per-model
+/// suites) read them again instead of holding them in memory.
+pub type Records<'r> =
+    dyn Fn() -> Result<Box<dyn Iterator<Item = ResponseRecord> + 'r>, ReportError> + 'r;
 
 /// One output format: a pure function from a finished run to file bytes.
 pub trait Exporter {
     /// The file name this format is written to inside the run directory.
     fn file_name(&self) -> &'static str;
 
-    /// Render the report. `records` are the run's rows in journal order; a
-    /// writer that needs only the summary may leave them unread.
+    /// Write the report to `out` with memory bounded by the number of models
+    /// (not of rows). `records` starts a new pass over the run's rows; a
+    /// writer that needs only the summary may never call it.
+    fn write<'r>(
+        &self,
+        summary: &RunSummary,
+        records: &Records<'r>,
+        out: &mut dyn Write,
+    ) -> Result<(), ReportError>;
+
+    /// Render the report into memory (for tests and small runs): the rows
+    /// are collected once and [`Exporter::write`] reads them from there.
     fn render(
         &self,
         summary: &RunSummary,
         records: &mut dyn Iterator<Item = ResponseRecord>,
-    ) -> Result<Vec<u8>, ReportError>;
+    ) -> Result<Vec<u8>, ReportError> {
+        let rows: Vec<ResponseRecord> = records.collect();
+        let mut out = Vec::new();
+        let pass = || -> Result<Box<dyn Iterator<Item = ResponseRecord> + '_>, ReportError> {
+            Ok(Box::new(rows.iter().cloned()))
+        };
+        self.write(summary, &pass, &mut out)?;
+        Ok(out)
+    }
+
+    /// Write the report to `path` through a buffer.
+    fn write_file<'r>(
+        &self,
+        summary: &RunSummary,
+        records: &Records<'r>,
+        path: &Path,
+    ) -> Result<(), ReportError> {
+        let io = |source| ReportError::Io {
+            action: "write",
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::File::create(path).map_err(io)?;
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+        self.write(summary, records, &mut out)?;
+        out.flush().map_err(io)
+    }
+}
+
+/// An I/O error while writing a report to `out` (the destination's path is
+/// not known here).
+pub(crate) fn write_err(file: &'static str) -> impl Fn(std::io::Error) -> ReportError {
+    move |source| ReportError::Io {
+        action: "write",
+        path: PathBuf::from(file),
+        source,
+    }
 }
 
 /// The writers every run produces besides `requests.csv`.
