@@ -139,6 +139,11 @@ pub struct RunArgs {
     /// Finish an interrupted run; suite, models and options come from its metadata.
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["suites", "models", "out"])]
     pub resume: Option<PathBuf>,
+    /// Before the timed run, open min(concurrency, jobs) connections with
+    /// concurrent `GET /models` requests, so no measured request pays for a
+    /// TCP/TLS connect (excluded from every figure and row).
+    #[arg(long)]
+    pub warmup: bool,
     /// No progress bar or progress lines.
     #[arg(long)]
     pub no_progress: bool,

@@ -361,6 +361,13 @@ pub(crate) async fn run_one(
         repeats: args.repeat,
         shard: args.shard,
     };
+    if args.warmup {
+        let n = args.concurrency.min(plan.len() as usize);
+        let (ok, err) = endpoint.gateway.warm_up(n).await;
+        if let Some(e) = err {
+            eprintln!("warning: --warmup opened {ok} of {n} connections: {e}");
+        }
+    }
     let mut meta = match resume {
         Some((_, meta)) => meta,
         None => RunMeta {

@@ -292,6 +292,24 @@ impl Gateway {
         self.retries_used.load(Ordering::Relaxed)
     }
 
+    /// Open `n` pooled connections before a timed run: `n` concurrent
+    /// `GET {base}/models`, each body read to the end so its connection goes
+    /// back to the pool. Returns how many succeeded, and the first failure.
+    pub async fn warm_up(&self, n: usize) -> (usize, Option<String>) {
+        let url = format!("{}/models", self.base);
+        let one = || async {
+            let resp = self.http.get(&url).send().await?;
+            resp.bytes().await.map(|_| ())
+        };
+        let results = futures::future::join_all((0..n).map(|_| one())).await;
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        let first = results
+            .into_iter()
+            .find_map(Result::err)
+            .map(|e| error_chain(&e));
+        (ok, first)
+    }
+
     /// Send one streaming chat request, with timing, timeouts and retries.
     /// Never panics: every failure is an [`Outcome`] with `error` set.
     pub async fn chat(&self, req: &ChatRequest) -> Outcome {

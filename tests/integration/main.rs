@@ -15,3 +15,4 @@ mod resume;
 mod run;
 mod secrets;
 mod shards;
+mod warmup;

@@ -1,0 +1,124 @@
+//! `run --warmup`: the connection pool is opened with `GET /models` before
+//! the first timed request, so every chat request runs on a warm connection.
+//! A counting TCP proxy between the harness and the sim sees each
+//! connection's first request line.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use evalgate::sim::SimConfig;
+
+use crate::common::*;
+
+/// Forward every connection to `upstream`; returns the proxy's port and the
+/// first line each accepted connection sent.
+fn proxy(upstream: std::net::SocketAddr) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+    let port = listener.local_addr().unwrap().port();
+    let firsts = Arc::new(Mutex::new(Vec::new()));
+    let seen = firsts.clone();
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let seen = seen.clone();
+            thread::spawn(move || {
+                let server = TcpStream::connect(upstream).expect("connect to the sim");
+                let (mut c_read, mut s_write) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut s_read, mut c_write) = (server, client);
+                thread::spawn(move || {
+                    let _ = std::io::copy(&mut s_read, &mut c_write);
+                    let _ = c_write.shutdown(Shutdown::Write);
+                });
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut first = true;
+                loop {
+                    let n = match c_read.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if first {
+                        let line = String::from_utf8_lossy(&buf[..n]);
+                        seen.lock()
+                            .unwrap()
+                            .push(line.lines().next().unwrap_or("").to_string());
+                        first = false;
+                    }
+                    if s_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = s_write.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    (port, firsts)
+}
+
+fn run_through_proxy(warmup: bool) -> (Vec<String>, usize) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt.block_on(sim(SimConfig::default()));
+    let (port, firsts) = proxy(sim.addr());
+    let tmp = tempfile::tempdir().unwrap();
+    let s = suite_file(
+        tmp.path(),
+        "w.yaml",
+        "name: w\nmodels: [sim/ttft-20-itl-2-tok-4-jitter-0]\ncases:\n  - id: a\n    prompt: hello\n",
+    );
+    let out = tmp.path().join("run");
+    let gateway = format!("http://127.0.0.1:{port}/v1");
+    let mut args = vec![
+        "run",
+        s.to_str().unwrap(),
+        "--gateway",
+        &gateway,
+        "--key-env",
+        "WARMUP_TEST_KEY",
+        "--no-progress",
+        "--no-catalog",
+        "-c",
+        "4",
+        "--repeat",
+        "12",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    if warmup {
+        args.push("--warmup");
+    }
+    let res = bin()
+        .args(&args)
+        .env("WARMUP_TEST_KEY", "dummy")
+        .current_dir(tmp.path())
+        .output()
+        .expect("evalgate runs");
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    let n = rows(&out).len();
+    let firsts = firsts.lock().unwrap().clone();
+    drop(sim);
+    (firsts, n)
+}
+
+#[test]
+fn warmup_opens_the_pool_before_the_first_chat_request() {
+    let (firsts, rows) = run_through_proxy(true);
+    assert_eq!(rows, 12, "warm-up requests are not rows");
+    assert_eq!(
+        firsts.len(),
+        4,
+        "one connection per slot, reused: {firsts:?}"
+    );
+    for line in &firsts {
+        assert!(line.starts_with("GET /v1/models "), "{firsts:?}");
+    }
+    // Without the flag the same run connects on its first chat requests.
+    let (firsts, rows) = run_through_proxy(false);
+    assert_eq!(rows, 12);
+    assert!(
+        firsts
+            .iter()
+            .all(|l| l.starts_with("POST /v1/chat/completions ")),
+        "{firsts:?}"
+    );
+}
