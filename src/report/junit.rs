@@ -92,9 +92,9 @@ impl Exporter for Junit {
         .map_err(&io)?;
         let mut case = String::new();
         for (model, s) in &suites {
-            write!(
+            writeln!(
                 out,
-                "  <testsuite name=\"{}\" {}>\n",
+                "  <testsuite name=\"{}\" {}>",
                 escape(model, true),
                 counts(s)
             )
