@@ -13,7 +13,6 @@ use std::fmt::Write as _;
 use super::table::{comparison_data, errors_data};
 use super::{Exporter, Records, ReportError, RunSummary};
 use crate::metrics::ModelSummary;
-use crate::record::ResponseRecord;
 
 mod charts;
 pub mod compare;
@@ -42,7 +41,17 @@ impl Exporter for Html {
         records: &Records<'r>,
         out: &mut dyn std::io::Write,
     ) -> Result<(), ReportError> {
-        let bytes = self.bytes(summary, &mut *records()?)?;
+        // Pass 1 picks the failing cases shown (ids only); pass 2 folds in
+        // just their rows, so memory does not grow with the run.
+        let list = failures::shortlist(&summary.run.models, records()?);
+        let mut fails = failures::Failures::new(&list.models);
+        fails.set_failing_total(list.failing);
+        if !list.chosen.is_empty() {
+            for rec in records()?.filter(|r| list.chosen.contains(&r.row.case_id)) {
+                fails.record(&rec);
+            }
+        }
+        let bytes = self.bytes(summary, fails)?;
         out.write_all(&bytes)
             .map_err(super::write_err("report.html"))
     }
@@ -52,12 +61,8 @@ impl Html {
     fn bytes(
         &self,
         summary: &RunSummary,
-        records: &mut dyn Iterator<Item = ResponseRecord>,
+        fails: failures::Failures,
     ) -> Result<Vec<u8>, ReportError> {
-        let mut fails = failures::Failures::new(&summary.run.models);
-        for rec in records {
-            fails.record(&rec);
-        }
         let mut body = header(summary);
         body.push_str(&glance(&summary.models));
 

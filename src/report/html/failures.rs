@@ -6,7 +6,7 @@
 //! [`ANSWER_CHARS`]. Rows are folded one at a time, keeping one (truncated)
 //! representative answer per case and model, never the whole journal.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use super::page::swatch;
@@ -99,6 +99,52 @@ pub struct Failures {
     models: Vec<String>,
     cases: Vec<Case>,
     index: HashMap<String, usize>,
+    /// Failing cases over the whole run, when only some cases were folded in.
+    failing_total: Option<usize>,
+}
+
+/// What a first pass over the rows finds: the model order, how many cases
+/// fail, and the ids of the first [`MAX_CASES`] failing cases (in order of
+/// first appearance), whose rows a second pass folds into [`Failures`].
+pub struct Shortlist {
+    pub models: Vec<String>,
+    pub failing: usize,
+    pub chosen: HashSet<String>,
+}
+
+/// First pass: keeps each case's id, position and verdict, never an answer.
+pub fn shortlist(models: &[String], records: impl Iterator<Item = ResponseRecord>) -> Shortlist {
+    let mut models = models.to_vec();
+    let mut cases: HashMap<String, (usize, bool)> = HashMap::new();
+    for rec in records {
+        if !models.contains(&rec.row.model) {
+            models.push(rec.row.model.clone());
+        }
+        let next = cases.len();
+        let bad = is_bad(verdict(&rec));
+        match cases.get_mut(&rec.row.case_id) {
+            Some(c) => c.1 |= bad,
+            None => {
+                cases.insert(rec.row.case_id, (next, bad));
+            }
+        }
+    }
+    let mut failing: Vec<(usize, String)> = cases
+        .into_iter()
+        .filter(|(_, (_, bad))| *bad)
+        .map(|(id, (at, _))| (at, id))
+        .collect();
+    let total = failing.len();
+    failing.sort_unstable();
+    Shortlist {
+        models,
+        failing: total,
+        chosen: failing
+            .into_iter()
+            .take(MAX_CASES)
+            .map(|(_, id)| id)
+            .collect(),
+    }
 }
 
 impl Failures {
@@ -143,9 +189,16 @@ impl Failures {
         cell.bad_runs += u32::from(bad);
     }
 
+    /// Set the run's failing-case count when only the shortlisted cases'
+    /// rows are folded in.
+    pub fn set_failing_total(&mut self, total: usize) {
+        self.failing_total = Some(total);
+    }
+
     /// Cases that failed for some model.
     pub fn failing(&self) -> usize {
-        self.cases.iter().filter(|c| c.failing).count()
+        self.failing_total
+            .unwrap_or_else(|| self.cases.iter().filter(|c| c.failing).count())
     }
 
     /// The section's HTML; `color(i)` is the palette index of model `i`.

@@ -1,6 +1,7 @@
 //! Tests of `report.html` and the compare view on the writers' fixed run.
 
 use super::*;
+use crate::record::ResponseRecord;
 use crate::report::test_support::{records, summary, CLAUDE, GPT};
 
 fn render(sum: &RunSummary, recs: Vec<ResponseRecord>) -> String {
@@ -133,4 +134,34 @@ fn compare_view_renders_verdict_rows_and_overlaid_cdfs() {
         html.contains("class=\"banner\""),
         "current run is simulated"
     );
+}
+
+#[test]
+fn failing_cases_keep_the_order_of_first_appearance() {
+    // case-a first appears passing and fails only later; it still comes
+    // before case-b, and case-c never fails so it is not shown.
+    let (sum, _) = summary(false);
+    let fail = records().remove(2);
+    let mut pass = fail.clone();
+    pass.row.passed = Some(true);
+    pass.checks.clear();
+    let with = |r: &ResponseRecord, case: &str, repeat: u32| {
+        let mut r = r.clone();
+        r.row.case_id = case.into();
+        r.row.repeat = repeat;
+        r
+    };
+    let recs = vec![
+        with(&pass, "case-a", 0),
+        with(&pass, "case-c", 0),
+        with(&fail, "case-b", 0),
+        with(&fail, "case-a", 1),
+    ];
+    let html = render(&sum, recs);
+    let a = html.find("<code>case-a</code>").expect("case-a shown");
+    let b = html.find("<code>case-b</code>").expect("case-b shown");
+    assert!(a < b);
+    assert!(!html.contains("<code>case-c</code>"));
+    assert!(html.contains("2 failing cases"));
+    assert!(html.contains("1 of 2 repeats failed"));
 }
