@@ -101,7 +101,9 @@ fn valid_prefix_len(file: &mut File) -> io::Result<u64> {
 /// Reads the journal back, in the order it was written.
 pub struct JournalReader {
     path: PathBuf,
-    lines: io::Lines<BufReader<File>>,
+    reader: BufReader<File>,
+    /// The current line, reused from line to line.
+    line: String,
     line_no: usize,
 }
 
@@ -112,7 +114,8 @@ impl JournalReader {
         match File::open(&path) {
             Ok(f) => Ok(Some(JournalReader {
                 path,
-                lines: BufReader::new(f).lines(),
+                reader: BufReader::with_capacity(256 * 1024, f),
+                line: String::new(),
                 line_no: 0,
             })),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -126,8 +129,10 @@ impl Iterator for JournalReader {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let line = match self.lines.next()? {
-                Ok(l) => l,
+            self.line.clear();
+            match self.reader.read_line(&mut self.line) {
+                Ok(0) => return None,
+                Ok(_) => {}
                 Err(source) => {
                     return Some(Err(JournalError::Open {
                         path: self.path.clone(),
@@ -136,10 +141,10 @@ impl Iterator for JournalReader {
                 }
             };
             self.line_no += 1;
-            if line.trim().is_empty() {
+            if self.line.trim().is_empty() {
                 continue;
             }
-            return Some(parse_line(&line).map_err(|e| JournalError::Corrupt {
+            return Some(parse_line(&self.line).map_err(|e| JournalError::Corrupt {
                 path: self.path.clone(),
                 line: self.line_no,
                 message: e.to_string(),
