@@ -67,6 +67,13 @@ fn fraction(s: &str) -> Result<f64, String> {
     }
 }
 
+fn positive_f64(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("`{s}` must be a number > 0, e.g. 200 or 0.5")),
+    }
+}
+
 fn non_negative(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v >= 0.0 && v.is_finite() => Ok(v),
@@ -110,8 +117,12 @@ pub struct RunArgs {
     /// Multiply the sim's cost figures.
     #[arg(long, default_value_t = 1.0, value_name = "X", value_parser = non_negative)]
     pub sim_cost_scale: f64,
-    /// Requests in flight at once, over all models.
-    #[arg(long, short = 'c', default_value_t = 16, value_name = "N", value_parser = positive_usize)]
+    /// Requests in flight at once, over all models. A comma list (`1,8,64,256`)
+    /// runs a sweep: one sub-run per level in its own subdirectory, plus `sweep.csv`.
+    #[arg(long = "concurrency", short = 'c', value_delimiter = ',', default_value = "16", value_name = "N[,N...]", value_parser = positive_usize)]
+    pub concurrency_levels: Vec<usize>,
+    /// The level of this (sub-)run: the first of `--concurrency`, set by the run command.
+    #[arg(skip = 16usize)]
     pub concurrency: usize,
     /// Requests in flight at once per model.
     #[arg(long, value_name = "N", value_parser = positive_usize)]
@@ -167,6 +178,16 @@ pub struct RunArgs {
     /// Run only shard i of n (deterministic partition of the jobs).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// Open loop: send this many requests per second (over all models) on a fixed
+    /// schedule; latency counts from each request's intended send time.
+    #[arg(long, value_name = "REQ/S", value_parser = positive_f64)]
+    pub rate: Option<f64>,
+    /// How `--rate` spaces sends: evenly, or as a Poisson process seeded by `--seed`.
+    #[arg(long, value_enum, default_value = "constant", requires = "rate")]
+    pub arrivals: crate::openloop::Arrivals,
+    /// With `--rate`: keep sending, cycling through the plan's jobs, until this much time has passed.
+    #[arg(long, value_name = "DURATION", value_parser = duration, requires = "rate")]
+    pub duration: Option<std::time::Duration>,
     #[command(flatten)]
     pub routing: RoutingArgs,
     /// When done, compare with this run (exit 1 on a regression): a run

@@ -104,6 +104,11 @@ pub struct RequestRow {
     pub score: Option<f64>,
     /// `check: reason` of each failed check, joined with ` | `.
     pub failed_checks: Option<String>,
+    /// Rate mode (`--rate`) only: actual send time − intended send time. In
+    /// rate mode `ttft_ms` and `duration_ms` count from the intended time
+    /// (no coordinated omission); subtract this for the service time.
+    #[serde(default)]
+    pub send_lag_ms: Option<f64>,
 }
 
 impl RequestRow {
@@ -137,6 +142,7 @@ impl RequestRow {
             passed: None,
             score: None,
             failed_checks: None,
+            send_lag_ms: None,
         }
     }
 }

@@ -115,6 +115,8 @@ pub struct RunContext {
     /// Checks of each case, compiled once.
     pub checks: Vec<Vec<Check>>,
     pub gateway: Arc<Gateway>,
+    /// Rate mode (`--rate`): an open-loop schedule instead of closed-loop slots.
+    pub open_loop: Option<crate::openloop::OpenLoop>,
 }
 
 /// What the runner leaves behind besides the journal.
@@ -125,9 +127,11 @@ pub struct RunOutcome {
     /// Jobs abandoned in flight after the grace period.
     pub abandoned: Vec<JobKey>,
     pub journal_error: Option<JournalError>,
+    /// Rate mode only: what the open-loop sender did.
+    pub open_loop: Option<crate::openloop::OpenLoopReport>,
 }
 
-enum Msg {
+pub(crate) enum Msg {
     Finished(Box<ResponseRecord>),
     Abandoned(JobKey),
 }
@@ -142,8 +146,8 @@ struct Budget {
     max_seen: Vec<Option<f64>>,
 }
 
-struct Shared {
-    ctx: RunContext,
+pub(crate) struct Shared {
+    pub(crate) ctx: RunContext,
     stop: AtomicU8,
     started: AtomicU64,
     budget: Mutex<Budget>,
@@ -152,7 +156,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn stopped(&self) -> Option<StopReason> {
+    pub(crate) fn stopped(&self) -> Option<StopReason> {
         StopReason::from_code(self.stop.load(Ordering::Acquire))
     }
     fn stop_with(&self, reason: StopReason) {
@@ -162,7 +166,7 @@ impl Shared {
     }
 
     /// Decide whether job `key` may start; reserve its estimated cost.
-    fn admit(&self, key: &JobKey) -> Result<f64, StopReason> {
+    pub(crate) fn admit(&self, key: &JobKey) -> Result<f64, StopReason> {
         if let Some(r) = self.stopped() {
             return Err(r);
         }
@@ -187,7 +191,7 @@ impl Shared {
         Ok(estimate)
     }
 
-    fn settle(&self, model_index: u32, reserved: f64, cost: Option<f64>) {
+    pub(crate) fn settle(&self, model_index: u32, reserved: f64, cost: Option<f64>) {
         if self.ctx.max_cost.is_none() {
             return;
         }
@@ -233,7 +237,17 @@ pub async fn execute(
     let (abandon_tx, abandon_rx) = watch::channel(false);
     let done_snapshot = Arc::new(done.clone());
 
-    for m in 0..models as u32 {
+    let open_loop = shared.ctx.open_loop.map(|cfg| {
+        tokio::spawn(crate::openloop::dispatch(
+            shared.clone(),
+            cfg,
+            global.clone(),
+            tx.clone(),
+            abandon_rx.clone(),
+            done_snapshot.clone(),
+        ))
+    });
+    for m in (0..models as u32).filter(|_| open_loop.is_none()) {
         let per_model = Arc::new(Semaphore::new(
             shared
                 .ctx
@@ -298,12 +312,17 @@ pub async fn execute(
         }
     }
     progress.finish();
+    let open_loop = match open_loop {
+        Some(handle) => handle.await.ok(),
+        None => None,
+    };
     RunOutcome {
         aggregate,
         done,
         stopped_by: shared.stopped(),
         abandoned,
         journal_error,
+        open_loop,
     }
 }
 
@@ -456,7 +475,7 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
-async fn run_job(shared: &Shared, key: JobKey, queue: Duration) -> ResponseRecord {
+pub(crate) async fn run_job(shared: &Shared, key: JobKey, queue: Duration) -> ResponseRecord {
     let ctx = &shared.ctx;
     let case = &ctx.suite.cases[key.case_index as usize];
     let model = &ctx.models[key.model_index as usize];
@@ -529,6 +548,7 @@ fn build_record(
         passed: None,
         score: None,
         failed_checks: None,
+        send_lag_ms: None,
     };
     ResponseRecord {
         row,

@@ -9,5 +9,6 @@ pub mod merge;
 pub mod report;
 pub mod run;
 pub mod sim;
+pub mod sweep;
 pub mod trend;
 pub mod validate;

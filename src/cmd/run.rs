@@ -26,10 +26,20 @@ use crate::suite::{self, Suite};
 use crate::usage;
 
 /// Run every suite named (or resume one run); the worst exit code wins.
-pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
+pub async fn run(mut args: RunArgs) -> anyhow::Result<i32> {
     common::raise_fd_limit();
+    args.concurrency = args.concurrency_levels.first().copied().unwrap_or(16);
+    if args.concurrency_levels.len() > 1 {
+        return crate::cmd::sweep::run(args).await;
+    }
     if let Some(dir) = args.resume.clone() {
         let meta = output::read_meta(&dir)?;
+        if meta.options.rate.is_some() {
+            return Err(usage!(
+                "{} is an open-loop (--rate) run, which cannot be resumed: its schedule is gone; start a new run",
+                dir.display()
+            ));
+        }
         let args = args_from_meta(&args, &meta);
         let path = PathBuf::from(&meta.suite_path);
         return run_one(&args, &path, Some((dir, meta))).await;
@@ -51,7 +61,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     Ok(worst)
 }
 
-fn worse(a: i32, b: i32) -> i32 {
+pub(crate) fn worse(a: i32, b: i32) -> i32 {
     let rank = |c: i32| match c {
         exit::INTERRUPTED => 4,
         exit::RUN_FAILED => 3,
@@ -81,6 +91,7 @@ fn args_from_meta(now: &RunArgs, meta: &RunMeta) -> RunArgs {
     args.gateway.key_env = args.gateway.key_env.take().or_else(|| meta.key_env.clone());
     args.seed = o.seed;
     args.concurrency = o.concurrency;
+    args.concurrency_levels = vec![o.concurrency];
     args.per_model_concurrency = o.per_model_concurrency;
     args.repeat = o.repeat;
     args.max_cost = args.max_cost.or(o.max_cost_usd);
@@ -97,7 +108,7 @@ fn args_from_meta(now: &RunArgs, meta: &RunMeta) -> RunArgs {
     args
 }
 
-fn timestamp_dir() -> String {
+pub(crate) fn timestamp_dir() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
 }
 
@@ -286,7 +297,7 @@ fn git_commit() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-async fn run_one(
+pub(crate) async fn run_one(
     args: &RunArgs,
     path: &Path,
     resume: Option<(PathBuf, RunMeta)>,
@@ -381,7 +392,7 @@ async fn run_one(
                 min_pass_rate: args.min_pass_rate,
                 shard: args.shard.map(|s| s.to_string()),
                 no_catalog: args.no_catalog,
-                rate: None,
+                rate: args.rate,
             },
             gateway_options: suite.gateway.clone(),
             stopped_by: None,
@@ -403,7 +414,14 @@ async fn run_one(
         }
     }
     let journal = JournalWriter::open(&dir)?;
-    let progress = Progress::new(Mode::detect(args.no_progress), plan.len(), already);
+    let open_loop = args.rate.map(|rate| crate::openloop::OpenLoop {
+        rate,
+        arrivals: args.arrivals,
+        seed: args.seed,
+        duration: args.duration,
+    });
+    let expected = open_loop.map_or(plan.len(), |o| o.expected_requests(plan.len()));
+    let progress = Progress::new(Mode::detect(args.no_progress), expected, already);
     let suite = Arc::new(suite);
     let ctx = RunContext {
         suite: suite.clone(),
@@ -417,8 +435,16 @@ async fn run_one(
         catalog,
         checks,
         gateway: endpoint.gateway.clone(),
+        open_loop,
     };
-    let outcome = runner::execute(ctx, journal, aggregate, done, progress).await;
+    let mut outcome = runner::execute(ctx, journal, aggregate, done, progress).await;
+    if args.duration.is_some() {
+        // A time-bounded run sends what fits in the time: plan jobs it never
+        // reached were not planned to run, so they are not skipped rows.
+        for job in 0..plan.total() {
+            outcome.done.insert(job);
+        }
+    }
     if let Some(e) = &outcome.journal_error {
         eprintln!("error: {e}");
     }
@@ -434,6 +460,12 @@ async fn run_one(
     };
     let summary = output::write_run_dir(&dir, meta, &unrun, &outcome.aggregate, &[])?;
     print_summary(&summary, &dir);
+    if let Some(report) = &outcome.open_loop {
+        let path = dir.join("openloop.json");
+        let json = serde_json::to_vec_pretty(report).context("cannot encode openloop.json")?;
+        std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("{}", report.line());
+    }
     let code = exit_code(
         &summary,
         args.min_pass_rate,

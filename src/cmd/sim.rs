@@ -5,6 +5,8 @@ use crate::sim::{FaultRule, SimConfig};
 use crate::usage;
 
 pub async fn run(args: &SimArgs) -> anyhow::Result<i32> {
+    // One socket per open stream: 1,000 streams exceed common soft limits.
+    crate::cmd::common::raise_fd_limit();
     let required_key = match &args.require_key_env {
         Some(name) => Some(std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| {
             usage!("--require-key-env {name}: the variable {name} is not set; set it to the key clients must send")

@@ -96,7 +96,7 @@ fn cell(v: &serde_json::Value) -> String {
 }
 
 /// `requests.csv` columns: [`RequestRow`]'s fields, in order.
-pub const REQUEST_COLUMNS: [&str; 27] = [
+pub const REQUEST_COLUMNS: [&str; 28] = [
     "job",
     "suite",
     "case_id",
@@ -124,6 +124,7 @@ pub const REQUEST_COLUMNS: [&str; 27] = [
     "passed",
     "score",
     "failed_checks",
+    "send_lag_ms",
 ];
 
 /// A float written with exactly 3 decimals (milliseconds, tokens/s).
@@ -165,6 +166,7 @@ struct CsvRow<'a> {
     passed: Option<bool>,
     score: Option<f64>,
     failed_checks: Option<&'a str>,
+    send_lag_ms: Option<Fixed3>,
 }
 
 impl<'a> From<&'a RequestRow> for CsvRow<'a> {
@@ -197,6 +199,7 @@ impl<'a> From<&'a RequestRow> for CsvRow<'a> {
             passed: r.passed,
             score: r.score,
             failed_checks: r.failed_checks.as_deref(),
+            send_lag_ms: r.send_lag_ms.map(Fixed3),
         }
     }
 }
@@ -313,17 +316,17 @@ mod tests {
             "job,suite,case_id,model,repeat,status,error_kind,error_message,attempts,queue_ms,\
              ttft_ms,duration_ms,tpot_ms,tokens_per_s,input_tokens,output_tokens,\
              reasoning_tokens,cached_tokens,cache_write_tokens,cost_usd,cost_source,\
-             generation_id,provider,finish_reason,passed,score,failed_checks"
+             generation_id,provider,finish_reason,passed,score,failed_checks,send_lag_ms"
         );
         assert_eq!(
             lines.next().unwrap(),
             "0,support,refund-window,openai/gpt-5,0,ok,,,1,0.500,412.000,1530.000,11.293,\
-             89.445,1200,100,0,0,0,0.0015,gateway,gen_0,,stop,true,1.0,"
+             89.445,1200,100,0,0,0,0.0015,gateway,gen_0,,stop,true,1.0,,"
         );
         assert_eq!(
             lines.nth(2).unwrap(),
             "3,support,order-json,anthropic/claude-sonnet-4,0,error,rate_limited,\
-             Too many requests & <slow down>,3,0.500,,250.000,,,,,,,,,unknown,,,,,,"
+             Too many requests & <slow down>,3,0.500,,250.000,,,,,,,,,unknown,,,,,,,"
         );
         let back = read_requests(&path).unwrap();
         assert_eq!(back.len(), rows.len());

@@ -90,7 +90,16 @@ impl Drop for SimServer {
 
 /// Bind `addr` (port 0 picks a free port), spawn the server, and return.
 pub async fn start(cfg: SimConfig, addr: SocketAddr) -> std::io::Result<SimServer> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    // A deep accept queue: a client opening 1,000 connections at once must
+    // not see SYNs dropped (a 1 s retransmit) behind the default of 1,024.
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let listener = socket.listen(8192)?;
     let addr = listener.local_addr()?;
     let stats = Arc::new(Stats::default());
     let nonce = mix(std::time::SystemTime::now()

@@ -1,0 +1,552 @@
+//! The scenarios: TTFT accuracy and in-flight peaks at 1/100/1,000 streams,
+//! closed-loop wall time, CPU against the bare client (with and without
+//! progress lines), memory from 10k to 1M requests, and the sim's own speed
+//! and pacing.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use std::time::Duration;
+
+use crate::procs::{self, Sim, Usage};
+use crate::{Opts, Row};
+
+const KEY_ENV: &str = "EVALGATE_BENCH_KEY";
+
+pub fn all(o: &Opts, rows: &mut Vec<Row>) {
+    ttft_and_inflight(o, rows);
+    wall_time(o, rows);
+    cpu(o, rows);
+    memory(o, rows);
+    sim_speed(o, rows);
+}
+
+fn row(rows: &mut Vec<Row>, name: &str, target: &str, measured: String, pass: bool) {
+    println!(
+        "  {name}: {measured} (target {target}) → {}",
+        if pass { "pass" } else { "FAIL" }
+    );
+    rows.push(Row {
+        name: name.into(),
+        target: target.into(),
+        measured,
+        pass,
+    });
+}
+
+fn suite(o: &Opts, model: &str) -> PathBuf {
+    let path = o.out.join(format!("{}.yaml", model.replace('/', "_")));
+    let yaml = format!("name: bench\nmodels: [{model}]\ncases:\n  - id: a\n    prompt: hello\n");
+    std::fs::write(&path, yaml).expect("write suite");
+    path
+}
+
+/// `evalgate run` against the separate sim; returns its cost and run dir.
+fn harness(
+    o: &Opts,
+    sim: &Sim,
+    model: &str,
+    c: usize,
+    n: u64,
+    tag: &str,
+    extra: &[&str],
+) -> (Usage, PathBuf) {
+    let dir = o.out.join(tag);
+    let mut cmd = Command::new(&o.bin);
+    cmd.arg("run")
+        .arg(suite(o, model))
+        .args([
+            "--gateway",
+            &sim.base_url(),
+            "--key-env",
+            KEY_ENV,
+            "--no-catalog",
+        ])
+        .args([
+            "-c",
+            &c.to_string(),
+            "--repeat",
+            &n.to_string(),
+            "--force",
+            "--out",
+        ])
+        .arg(&dir)
+        .args(extra)
+        .env(KEY_ENV, "bench-dummy-key");
+    let (u, _) = procs::run_measured_until(
+        cmd,
+        &o.out.join(format!("{tag}.log")),
+        &dir.join("requests.csv"),
+    );
+    assert_eq!(
+        u.exit_code,
+        0,
+        "harness run {tag} failed: see {}/{tag}.log",
+        o.out.display()
+    );
+    (u, dir)
+}
+
+/// Like [`harness`], also returning the CPU used by the request phase.
+fn harness_phases(
+    o: &Opts,
+    sim: &Sim,
+    model: &str,
+    c: usize,
+    n: u64,
+    tag: &str,
+    extra: &[&str],
+) -> (Usage, Duration) {
+    let dir = o.out.join(tag);
+    let mut cmd = Command::new(&o.bin);
+    cmd.arg("run")
+        .arg(suite(o, model))
+        .args([
+            "--gateway",
+            &sim.base_url(),
+            "--key-env",
+            KEY_ENV,
+            "--no-catalog",
+        ])
+        .args(["-c", &c.to_string(), "--repeat", &n.to_string(), "--out"])
+        .arg(&dir)
+        .args(extra)
+        .env(KEY_ENV, "bench-dummy-key");
+    let (u, at) = procs::run_measured_until(
+        cmd,
+        &o.out.join(format!("{tag}.log")),
+        &dir.join("requests.csv"),
+    );
+    assert_eq!(
+        u.exit_code,
+        0,
+        "harness run {tag} failed: see {}/{tag}.log",
+        o.out.display()
+    );
+    (u, at.cpu)
+}
+
+/// The bare client (this program's `baseline` subcommand) in its own process.
+fn baseline(
+    o: &Opts,
+    sim: &Sim,
+    model: &str,
+    c: usize,
+    n: u64,
+    tag: &str,
+    cpu: Option<u32>,
+) -> Usage {
+    let exe = std::env::current_exe().expect("own path");
+    let mut cmd = match cpu {
+        Some(cpu) => {
+            let mut t = Command::new("taskset");
+            t.args(["-c", &cpu.to_string()]).arg(exe);
+            t
+        }
+        None => Command::new(exe),
+    };
+    cmd.args([
+        "baseline",
+        &sim.base_url(),
+        model,
+        &c.to_string(),
+        &n.to_string(),
+    ]);
+    let u = procs::run_measured(cmd, &o.out.join(format!("{tag}.log")));
+    assert_eq!(u.exit_code, 0, "baseline {tag} failed");
+    u
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+/// Harness TTFT − sim TTFT per generation id, ms, sorted: all requests, and
+/// those after the first `c` jobs (on warm connections: the first round also
+/// pays for opening `c` connections at once).
+fn ttft_overheads(sim: &Sim, run: &Path, c: usize) -> (Vec<f64>, Vec<f64>) {
+    let stats = sim.get("/stats/requests").expect("GET /stats/requests");
+    let server: HashMap<String, f64> = stats
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r["id"].as_str()?.to_string(),
+                r["server_ttft_us"].as_f64()? / 1e3,
+            ))
+        })
+        .collect();
+    let mut rdr = csv::Reader::from_path(run.join("requests.csv")).expect("requests.csv");
+    let h = rdr.headers().expect("header").clone();
+    let col = |n: &str| h.iter().position(|x| x == n).expect("column");
+    let (gid, ttft, job) = (col("generation_id"), col("ttft_ms"), col("job"));
+    let both: Vec<(u64, f64)> = rdr
+        .records()
+        .filter_map(|r| {
+            let r = r.ok()?;
+            let s = server.get(&r[gid])?;
+            Some((r[job].parse().ok()?, r[ttft].parse::<f64>().ok()? - s))
+        })
+        .collect();
+    let mut all: Vec<f64> = both.iter().map(|(_, d)| *d).collect();
+    let mut warm: Vec<f64> = both
+        .iter()
+        .filter(|(j, _)| *j >= c as u64)
+        .map(|(_, d)| *d)
+        .collect();
+    all.sort_by(f64::total_cmp);
+    warm.sort_by(f64::total_cmp);
+    (all, warm)
+}
+
+fn stat(sim: &Sim, key: &str) -> u64 {
+    sim.get("/stats").expect("GET /stats")[key]
+        .as_u64()
+        .expect("counter")
+}
+
+fn ttft_and_inflight(o: &Opts, rows: &mut Vec<Row>) {
+    println!("== TTFT accuracy and in-flight peaks (sim in its own process)");
+    let sim = Sim::start(&o.bin, None, &o.out.join("sim-ttft.log"));
+    // ~0.85 s per request with jitter (σ 0.2), as real streams have.
+    let model = "sim/ttft-500-itl-50-tok-8-jitter-0.2";
+    let levels: [(usize, u64); 3] = if o.quick {
+        [(1, 12), (100, 500), (1000, 3000)]
+    } else {
+        [(1, 30), (100, 1000), (1000, 6000)]
+    };
+    let mut res = HashMap::new();
+    for (c, n) in levels {
+        sim.reset();
+        let (u, dir) = harness(
+            o,
+            &sim,
+            model,
+            c,
+            n,
+            &format!("ttft-c{c}"),
+            &["--no-progress"],
+        );
+        let (d, warm) = ttft_overheads(&sim, &dir, c);
+        assert_eq!(
+            d.len() as u64,
+            n,
+            "every request matched to the sim's record"
+        );
+        let peak = stat(&sim, "peak_in_flight");
+        let (p50, p99) = (percentile(&d, 0.5), percentile(&d, 0.99));
+        let warm99 = percentile(&warm, 0.99);
+        println!("  c={c}: n={n} overhead p50 {p50:.3} ms p99 {p99:.3} ms max {:.3} ms (warm connections: p50 {:.3} p99 {warm99:.3}), peak in flight {peak}, maxrss {} KiB", d[d.len() - 1], percentile(&warm, 0.5), u.max_rss_kib);
+        res.insert(c, (p50, p99, peak, u.max_rss_kib, warm99));
+    }
+    let (p50, p99, _, _, _) = res[&100];
+    row(
+        rows,
+        "TTFT overhead p50 @100 streams",
+        "≤ 0.5 ms",
+        format!("{p50:.3} ms"),
+        p50 <= 0.5,
+    );
+    row(
+        rows,
+        "TTFT overhead p99 @100 streams",
+        "≤ 2 ms",
+        format!("{p99:.3} ms"),
+        p99 <= 2.0,
+    );
+    let w100 = res[&100].4;
+    row(
+        rows,
+        "… same, warm connections only (jobs ≥ C)",
+        "≤ 2 ms",
+        format!("{w100:.3} ms"),
+        w100 <= 2.0,
+    );
+    let (r1, r1000) = (res[&1].1, res[&1000].1);
+    let ratio = r1000 / r1.max(1e-3);
+    row(
+        rows,
+        "TTFT overhead p99 @1000 ÷ p99 @1",
+        "≤ 2×",
+        format!("{ratio:.2}× ({r1000:.3} / {r1:.3} ms)"),
+        ratio <= 2.0,
+    );
+    let (w1, w1000) = (res[&1].4, res[&1000].4);
+    let warm_ratio = w1000 / w1.max(1e-3);
+    row(
+        rows,
+        "… same, warm connections only (jobs ≥ C)",
+        "≤ 2×",
+        format!("{warm_ratio:.2}× ({w1000:.3} / {w1:.3} ms)"),
+        warm_ratio <= 2.0,
+    );
+    for c in [1usize, 100, 1000] {
+        let peak = res[&c].2;
+        row(
+            rows,
+            &format!("sim peak_in_flight @ -c {c}"),
+            &format!("= {c}"),
+            peak.to_string(),
+            peak == c as u64,
+        );
+    }
+    let per = (res[&1000].3 as f64 - res[&1].3 as f64) / 999.0;
+    row(
+        rows,
+        "peak RSS per in-flight stream (c 1000 vs 1)",
+        "≤ 64 KiB",
+        format!("{per:.1} KiB ({} → {} KiB)", res[&1].3, res[&1000].3),
+        per <= 64.0,
+    );
+}
+
+fn rfc3339(s: &str) -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339(s).expect("rfc3339 time")
+}
+
+fn wall_time(o: &Opts, rows: &mut Vec<Row>) {
+    println!("== closed-loop wall time");
+    let sim = Sim::start(&o.bin, None, &o.out.join("sim-wall.log"));
+    let (n, c, s_ms) = (2000u64, 100usize, 200.0);
+    let (_, dir) = harness(
+        o,
+        &sim,
+        "sim/ttft-200-itl-0-tok-1-jitter-0",
+        c,
+        n,
+        "wall",
+        &["--no-progress"],
+    );
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).expect("run.json"))
+            .expect("json");
+    let start = rfc3339(meta["started_at"].as_str().expect("started_at"));
+    let end = rfc3339(meta["ended_at"].as_str().expect("ended_at"));
+    let ms = (end - start).num_microseconds().expect("span") as f64 / 1e3;
+    let bound = 1.02 * n.div_ceil(c as u64) as f64 * s_ms + 50.0;
+    row(
+        rows,
+        &format!("run phase, N={n} C={c} S={s_ms} ms"),
+        &format!("≤ {bound:.0} ms"),
+        format!(
+            "{ms:.0} ms (ideal {:.0})",
+            n.div_ceil(c as u64) as f64 * s_ms
+        ),
+        ms <= bound,
+    );
+}
+
+fn cpu(o: &Opts, rows: &mut Vec<Row>) {
+    println!("== CPU per request: harness vs bare reqwest client (median of 3 runs each)");
+    let sim = Sim::start(&o.bin, None, &o.out.join("sim-cpu.log"));
+    let model = "sim/ttft-5-itl-2-tok-16-jitter-0";
+    let (c, n) = (50usize, if o.quick { 3000 } else { 10_000 });
+    let us = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut base, mut quiet, mut phase, mut lines) = (vec![], vec![], vec![], vec![]);
+    let mut chunks = 0;
+    for i in 0..3 {
+        sim.reset();
+        base.push(us(baseline(
+            o,
+            &sim,
+            model,
+            c,
+            n,
+            &format!("cpu-baseline-{i}"),
+            None,
+        )
+        .cpu));
+        chunks = stat(&sim, "chunks");
+        let (u, run_cpu) = harness_phases(
+            o,
+            &sim,
+            model,
+            c,
+            n,
+            &format!("cpu-harness-{i}"),
+            &["--no-progress"],
+        );
+        quiet.push(us(u.cpu));
+        phase.push(us(run_cpu));
+        lines.push(us(harness_phases(
+            o,
+            &sim,
+            model,
+            c,
+            n,
+            &format!("cpu-progress-{i}"),
+            &[],
+        )
+        .0
+        .cpu));
+        println!("  run {i}: bare {:.1}, harness {:.1} (request phase {:.1}), with progress lines {:.1} µs/request", base[i], quiet[i], phase[i], lines[i]);
+    }
+    let per_chunk = chunks as f64 / n as f64;
+    let (base, quiet, phase, lines) = (median(base), median(quiet), median(phase), median(lines));
+    let ratio = quiet / base;
+    row(
+        rows,
+        "harness CPU ÷ bare client CPU (whole process)",
+        "≤ 1.5×",
+        format!(
+            "{ratio:.2}× ({quiet:.1} vs {base:.1} µs/req; {:.2} vs {:.2} µs/chunk)",
+            quiet / per_chunk,
+            base / per_chunk
+        ),
+        ratio <= 1.5,
+    );
+    let r2 = phase / base;
+    row(
+        rows,
+        "… request phase only (before requests.csv is written)",
+        "≤ 1.5×",
+        format!(
+            "{r2:.2}× ({phase:.1} vs {base:.1} µs/req; writing the run dir {:.1} µs/req)",
+            quiet - phase
+        ),
+        r2 <= 1.5,
+    );
+    let p = lines / quiet;
+    row(
+        rows,
+        "progress lines CPU ÷ --no-progress CPU",
+        "≤ 1.05× (noise)",
+        format!("{p:.3}× ({lines:.1} vs {quiet:.1} µs/req)"),
+        p <= 1.05,
+    );
+}
+
+fn memory(o: &Opts, rows: &mut Vec<Row>) {
+    println!("== peak RSS vs number of requests");
+    let sim = Sim::start(&o.bin, None, &o.out.join("sim-mem.log"));
+    let model = "sim/ttft-0-itl-0-tok-2-jitter-0";
+    let big = if o.quick { 100_000 } else { o.big };
+    let mut rss = Vec::new();
+    for n in [10_000u64, big] {
+        let tag = format!("mem-{n}");
+        let dir = o.out.join(&tag);
+        let mut cmd = Command::new(&o.bin);
+        cmd.arg("run")
+            .arg(suite(o, model))
+            .args([
+                "--gateway",
+                &sim.base_url(),
+                "--key-env",
+                KEY_ENV,
+                "--no-catalog",
+            ])
+            .args([
+                "-c",
+                "256",
+                "--repeat",
+                &n.to_string(),
+                "--no-progress",
+                "--out",
+            ])
+            .arg(&dir)
+            .env(KEY_ENV, "bench-dummy-key");
+        let (u, at) = procs::run_measured_until(
+            cmd,
+            &o.out.join(format!("{tag}.log")),
+            &dir.join("requests.csv"),
+        );
+        assert_eq!(u.exit_code, 0, "memory run {tag} failed");
+        let run_peak = at.max_rss_kib;
+        println!(
+            "  n={n}: request-phase peak {run_peak} KiB, process peak {} KiB, {:.1} s ({:.0} req/s incl. writing files)",
+            u.max_rss_kib,
+            u.wall.as_secs_f64(),
+            n as f64 / u.wall.as_secs_f64()
+        );
+        rss.push((run_peak, u.max_rss_kib, u.wall));
+        // The big run's journal and CSV are large: keep the disk clean.
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let mib = |k: u64| k as f64 / 1024.0;
+    let within =
+        |a: u64, b: u64| (b as f64 - a as f64).abs() <= (a as f64 * 0.05).max(5.0 * 1024.0);
+    row(
+        rows,
+        &format!("request-phase peak RSS @{big} vs @10k requests"),
+        "within 5% or 5 MiB",
+        format!("{:.1} vs {:.1} MiB", mib(rss[1].0), mib(rss[0].0)),
+        within(rss[0].0, rss[1].0),
+    );
+    row(
+        rows,
+        &format!("whole-process peak RSS @{big} vs @10k (incl. reports)"),
+        "within 5% or 5 MiB",
+        format!(
+            "{:.1} vs {:.1} MiB ({:.0} s for {big})",
+            mib(rss[1].1),
+            mib(rss[0].1),
+            rss[1].2.as_secs_f64()
+        ),
+        within(rss[0].1, rss[1].1),
+    );
+}
+
+fn sim_speed(o: &Opts, rows: &mut Vec<Row>) {
+    println!("== sim speed on one core (sim pinned to CPU 1, client to CPU 0)");
+    let sim = Sim::start(&o.bin, Some(1), &o.out.join("sim-speed.log"));
+    let model = "sim/ttft-0-itl-1-tok-64-jitter-0";
+    let (c, n) = (200usize, if o.quick { 1500 } else { 4000 });
+    sim.reset();
+    let cpu0 = procs::proc_cpu(sim.pid());
+    let u = baseline(o, &sim, model, c, n, "sim-speed-client", Some(0));
+    let cpu = procs::proc_cpu(sim.pid()) - cpu0;
+    let chunks = stat(&sim, "chunks");
+    let per_cpu_s = chunks as f64 / cpu.as_secs_f64().max(1e-3);
+    let per_wall_s = chunks as f64 / u.wall.as_secs_f64();
+    row(
+        rows,
+        "sim chunks per CPU-second (one core)",
+        "≥ 50,000",
+        format!(
+            "{per_cpu_s:.0} ({chunks} chunks, {:.2} s CPU; {per_wall_s:.0}/s wall)",
+            cpu.as_secs_f64()
+        ),
+        per_cpu_s >= 50_000.0,
+    );
+    // Pacing: 100 tokens at 5 ms after a 5 ms TTFT end at 500 ms, not later.
+    sim.reset();
+    baseline(
+        o,
+        &sim,
+        "sim/ttft-5-itl-5-tok-100-jitter-0",
+        1,
+        3,
+        "sim-pacing",
+        Some(0),
+    );
+    let reqs = sim.get("/stats/requests").expect("GET /stats/requests");
+    let durs: Vec<f64> = reqs
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|r| r["server_duration_us"].as_f64())
+        .map(|us| us / 1e3)
+        .collect();
+    let worst = durs.iter().map(|d| (d - 500.0).abs()).fold(0.0, f64::max);
+    row(
+        rows,
+        "sim pacing: 100 tokens @ 5 ms end at",
+        "500 ± 3 ms",
+        durs.iter()
+            .map(|d| format!("{d:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+            + " ms",
+        worst <= 3.0 && durs.len() == 3,
+    );
+}

@@ -1,0 +1,196 @@
+//! Open-loop load (`run --rate`) and the concurrency sweep against the sim:
+//! achieved rate, latency from the intended send time, nothing dropped at
+//! the in-flight limit, seeded Poisson schedules, `sweep.csv`.
+
+use std::path::Path;
+
+use evalgate::openloop::OpenLoopReport;
+use evalgate::record::Status;
+
+use crate::common::*;
+
+fn suite(dir: &Path, model: &str) -> std::path::PathBuf {
+    suite_file(
+        dir,
+        "ol.yaml",
+        &format!("name: ol\nmodels: [{model}]\ncases:\n  - id: a\n    prompt: hello\n  - id: b\n    prompt: bye\n"),
+    )
+}
+
+fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["run", "--sim", "--no-progress", "--no-catalog"];
+    all.extend_from_slice(args);
+    evalgate(&all, dir)
+}
+
+fn report(run: &Path) -> OpenLoopReport {
+    let text = std::fs::read_to_string(run.join("openloop.json")).expect("openloop.json");
+    serde_json::from_str(&text).expect("openloop.json parses")
+}
+
+#[test]
+fn constant_rate_is_met_and_latency_counts_from_the_intended_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = suite(tmp.path(), "sim/ttft-20-itl-2-tok-4-jitter-0");
+    let out = tmp.path().join("run");
+    let res = run(
+        tmp.path(),
+        &[
+            s.to_str().unwrap(),
+            "--rate",
+            "200",
+            "--duration",
+            "5s",
+            "-c",
+            "64",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    assert!(String::from_utf8_lossy(&res.stdout).contains("open loop: target 200.00 req/s"));
+    let r = report(&out);
+    assert_eq!(r.sent, 1000, "{r:?}");
+    let achieved = r.achieved_rate.unwrap();
+    assert!(
+        (achieved - 200.0).abs() <= 2.0,
+        "achieved {achieved} req/s, want 200 ± 1%"
+    );
+    let rows = rows(&out);
+    assert_eq!(rows.len(), 1000, "one row per send, none dropped");
+    // The plan (2 cases) is cycled: repeats keep counting up.
+    assert!(rows.iter().any(|r| r.repeat >= 499));
+    for row in &rows {
+        assert_eq!(row.status, Status::Ok, "{row:?}");
+        let lag = row.send_lag_ms.expect("rate rows have send_lag_ms");
+        assert!(lag >= 0.0);
+        assert_eq!(row.queue_ms, Some(lag));
+        // TTFT from the intended time includes the lag and the sim's 20 ms.
+        assert!(row.ttft_ms.unwrap() >= lag + 19.0, "{row:?}");
+    }
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(meta["options"]["rate"], 200.0);
+    // A rate run cannot be resumed: its schedule is gone.
+    let res = evalgate(&["run", "--resume", out.to_str().unwrap()], tmp.path());
+    assert_eq!(res.status.code(), Some(2), "{}", text(&res));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("cannot be resumed"));
+}
+
+#[test]
+fn sends_wait_for_a_slot_and_are_counted_late_not_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 50 ms per request at concurrency 1 serves 20 req/s; 100 req/s are due.
+    let s = suite(tmp.path(), "sim/ttft-50-itl-0-tok-1-jitter-0");
+    let out = tmp.path().join("run");
+    let res = run(
+        tmp.path(),
+        &[
+            s.to_str().unwrap(),
+            "--rate",
+            "100",
+            "--duration",
+            "0.5s",
+            "-c",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    let r = report(&out);
+    assert_eq!(r.sent, 50, "every due send is sent: {r:?}");
+    assert!(r.late >= 40, "{r:?}");
+    let rows = rows(&out);
+    assert_eq!(rows.len(), 50);
+    let max_lag = rows
+        .iter()
+        .filter_map(|r| r.send_lag_ms)
+        .fold(0.0, f64::max);
+    // The last send waited for ~49 requests of 50 ms, minus its 490 ms offset.
+    assert!(max_lag > 1000.0, "lag shows the backlog: {max_lag}");
+    let worst_ttft = rows.iter().filter_map(|r| r.ttft_ms).fold(0.0, f64::max);
+    assert!(worst_ttft > max_lag, "TTFT counts from the intended time");
+}
+
+#[test]
+fn poisson_schedules_are_seeded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = suite(tmp.path(), "sim/ttft-1-itl-0-tok-1-jitter-0");
+    let count = |seed: &str, name: &str| {
+        let out = tmp.path().join(name);
+        let res = run(
+            tmp.path(),
+            &[
+                s.to_str().unwrap(),
+                "--rate",
+                "100",
+                "--arrivals",
+                "poisson",
+                "--seed",
+                seed,
+                "--duration",
+                "1s",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+        assert_eq!(
+            report(&out).arrivals,
+            Some(evalgate::openloop::Arrivals::Poisson)
+        );
+        rows(&out).len()
+    };
+    let a = count("1", "a");
+    assert_eq!(
+        a,
+        count("1", "b"),
+        "same seed, same number of arrivals in 1 s"
+    );
+    assert!((50..=150).contains(&a), "about 100 arrivals in 1 s: {a}");
+}
+
+#[test]
+fn concurrency_list_runs_a_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = suite(tmp.path(), "sim/ttft-5-itl-1-tok-4-jitter-0");
+    let out = tmp.path().join("sweep");
+    let res = run(
+        tmp.path(),
+        &[
+            s.to_str().unwrap(),
+            "--repeat",
+            "4",
+            "--concurrency",
+            "1,4",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    for level in ["c1", "c4"] {
+        assert_eq!(rows(&out.join(level)).len(), 8, "{level}");
+        let meta: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(level).join("run.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            meta["options"]["concurrency"],
+            level[1..].parse::<u64>().unwrap()
+        );
+    }
+    let mut reader = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(&header[0], "concurrency");
+    let levels: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .collect();
+    assert_eq!(levels, ["1", "4"]);
+    let stdout = String::from_utf8_lossy(&res.stdout);
+    assert!(
+        stdout.contains("ttft p99") && stdout.contains("sweep.csv"),
+        "{stdout}"
+    );
+}
