@@ -113,6 +113,20 @@ pub(crate) fn timestamp_dir() -> String {
 }
 
 /// Make (or check) the run directory before anything is sent.
+/// Files a run writes into its directory (removed first by `--force`).
+const RUN_FILES: &[&str] = &[
+    "run.json",
+    crate::journal::FILE_NAME,
+    "requests.csv",
+    "summary.csv",
+    "summary.json",
+    "report.md",
+    "junit.xml",
+    "report.html",
+    "openloop.json",
+    "sweep.csv",
+];
+
 fn prepare_out_dir(args: &RunArgs, suite: &Suite) -> anyhow::Result<PathBuf> {
     let dir = match &args.out {
         Some(d) => d.clone(),
@@ -141,6 +155,18 @@ fn prepare_out_dir(args: &RunArgs, suite: &Suite) -> anyhow::Result<PathBuf> {
             dir.display()
         )
     })?;
+    if non_empty {
+        // --force starts a new run here: an old journal must not count as
+        // this run's finished jobs, and no old output may outlive it.
+        for name in RUN_FILES {
+            match std::fs::remove_file(dir.join(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(usage!("cannot replace {}: {e}", dir.join(name).display()))
+                }
+                _ => {}
+            }
+        }
+    }
     let probe = dir.join(".write-test");
     std::fs::write(&probe, b"")
         .and_then(|_| std::fs::remove_file(&probe))

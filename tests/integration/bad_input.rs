@@ -218,4 +218,18 @@ fn force_writes_into_a_non_empty_directory() {
         "mine"
     );
     assert_eq!(sim.stats().requests, 1);
+
+    // --force over a finished run starts afresh: the old journal does not
+    // count as done, so every job is sent again and listed once.
+    let res = bin()
+        .args(["run", good.to_str().unwrap(), "--gateway", &sim.base_url()])
+        .args(["--no-progress", "--force", "--out", full.to_str().unwrap()])
+        .env("AI_GATEWAY_API_KEY", "bad-input-test-key")
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    assert_eq!(sim.stats().requests, 2);
+    assert_eq!(rows(&full).len(), 1);
+    assert_eq!(records(&full).len(), 1);
 }
