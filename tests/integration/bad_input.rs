@@ -221,13 +221,17 @@ fn force_writes_into_a_non_empty_directory() {
 
     // --force over a finished run starts afresh: the old journal does not
     // count as done, so every job is sent again and listed once.
-    let res = bin()
-        .args(["run", good.to_str().unwrap(), "--gateway", &sim.base_url()])
-        .args(["--no-progress", "--force", "--out", full.to_str().unwrap()])
-        .env("AI_GATEWAY_API_KEY", "bad-input-test-key")
-        .current_dir(tmp.path())
-        .output()
-        .unwrap();
+    let res = run_gateway(
+        tmp.path(),
+        &sim.base_url(),
+        "bad-input-test-key",
+        &[
+            good.to_str().unwrap(),
+            "--force",
+            "--out",
+            full.to_str().unwrap(),
+        ],
+    );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     assert_eq!(sim.stats().requests, 2);
     assert_eq!(rows(&full).len(), 1);
