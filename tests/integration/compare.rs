@@ -31,16 +31,7 @@ pub fn sim_run(dir: &Path, out: &str, extra: &[&str]) -> Output {
     if !suite.exists() {
         suite_file(dir, "cmp.yaml", SUITE);
     }
-    let mut args = vec![
-        "run",
-        suite.to_str().unwrap(),
-        "--sim",
-        "--no-progress",
-        "--out",
-        out,
-    ];
-    args.extend_from_slice(extra);
-    evalgate(&args, dir)
+    run_sim(dir, &suite, Path::new(out), extra)
 }
 
 /// A run that must succeed; returns its directory.
@@ -298,18 +289,7 @@ fn too_few_samples_are_reported_not_guessed() {
         "name: one\nmodels: [sim/ttft-20-itl-1-tok-4]\ncases:\n  - {id: a, prompt: hi}\n",
     );
     for out in ["o1", "o2"] {
-        let res = evalgate(
-            &[
-                "run",
-                one.to_str().unwrap(),
-                "--sim",
-                "--no-progress",
-                "--no-history",
-                "--out",
-                out,
-            ],
-            d,
-        );
+        let res = run_sim(d, &one, Path::new(out), &["--no-history"]);
         assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     }
     let (code, json) = compare_json(d, "o1", "o2");
