@@ -230,14 +230,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<RunSummary, Me
                 .iter()
                 .map(move |row| match by_job.get(&row.job) {
                     Some(rec) => (*rec).clone(),
-                    _ => ResponseRecord {
-                        row: row.clone(),
-                        text: String::new(),
-                        reasoning: String::new(),
-                        checks: Vec::new(),
-                        itl_us: Vec::new(),
-                        grader_cost_usd: None,
-                    },
+                    _ => ResponseRecord::from_row(row.clone()),
                 })
                 .collect::<Vec<_>>()
         })

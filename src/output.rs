@@ -29,14 +29,7 @@ impl Unrun<'_> {
         let model = &self.models[key.model_index as usize];
         let mut row = RequestRow::skipped(key, &self.suite.name, &case.id, model, kind);
         row.status = status;
-        ResponseRecord {
-            row,
-            text: String::new(),
-            reasoning: String::new(),
-            checks: Vec::new(),
-            itl_us: Vec::new(),
-            grader_cost_usd: None,
-        }
+        ResponseRecord::from_row(row)
     }
 
     /// Abandoned in-flight jobs (errors of kind `cancelled`), then every job

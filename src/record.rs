@@ -169,6 +169,22 @@ pub struct ResponseRecord {
     pub grader_cost_usd: Option<f64>,
 }
 
+impl ResponseRecord {
+    /// A record with `row` and an empty answer: no text, reasoning, checks,
+    /// chunk gaps or grader cost (a job that never ran, or a row read back
+    /// from `requests.csv` without its journal line).
+    pub fn from_row(row: RequestRow) -> Self {
+        ResponseRecord {
+            row,
+            text: String::new(),
+            reasoning: String::new(),
+            checks: Vec::new(),
+            itl_us: Vec::new(),
+            grader_cost_usd: None,
+        }
+    }
+}
+
 /// What a run was: written to `run.json` before the first request (so a
 /// crashed run can be resumed) and embedded in `summary.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]

@@ -25,14 +25,9 @@ pub fn run_records(dir: &Path) -> anyhow::Result<Vec<ResponseRecord>> {
     Ok(rows
         .into_iter()
         .map(|row| {
-            journal.remove(&row.job).unwrap_or(ResponseRecord {
-                row,
-                text: String::new(),
-                reasoning: String::new(),
-                checks: Vec::new(),
-                itl_us: Vec::new(),
-                grader_cost_usd: None,
-            })
+            journal
+                .remove(&row.job)
+                .unwrap_or_else(|| ResponseRecord::from_row(row))
         })
         .collect())
 }

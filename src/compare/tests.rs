@@ -34,14 +34,7 @@ fn run(label: &str, models: &[&str], n: usize, ttft: impl Fn(usize) -> f64) -> R
     let models: Vec<String> = models.iter().map(|m| m.to_string()).collect();
     let mut agg = Aggregate::new(&models);
     for r in &rows {
-        agg.record(&ResponseRecord {
-            row: r.clone(),
-            text: String::new(),
-            reasoning: String::new(),
-            checks: Vec::new(),
-            itl_us: Vec::new(),
-            grader_cost_usd: None,
-        });
+        agg.record(&ResponseRecord::from_row(r.clone()));
     }
     let meta = RunMeta {
         suite: "s".into(),

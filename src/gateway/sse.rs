@@ -13,6 +13,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
+use super::wire::ErrorDetail;
 use crate::record::Usage;
 
 /// One server-sent event of interest.
@@ -221,7 +222,7 @@ pub fn parse_chunk(data: &str) -> Result<Chunk<'_>, MalformedChunk> {
     if chunk.provider.is_none() {
         chunk.provider = raw.provider;
     }
-    chunk.error = raw.error.map(RawError::into_stream_error);
+    chunk.error = raw.error.map(ErrorDetail::into_stream_error);
     Ok(chunk)
 }
 
@@ -266,7 +267,7 @@ struct RawChunk<'a> {
     #[serde(default)]
     provider: Option<String>,
     #[serde(default)]
-    error: Option<RawError>,
+    error: Option<ErrorDetail>,
 }
 
 #[derive(Deserialize)]
@@ -373,24 +374,10 @@ impl NumOrStr {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawError {
-    Object {
-        #[serde(default)]
-        message: Option<String>,
-        #[serde(default, rename = "type")]
-        kind: Option<String>,
-        #[serde(default)]
-        code: Option<NumOrStr>,
-    },
-    Text(String),
-}
-
-impl RawError {
+impl ErrorDetail {
     fn into_stream_error(self) -> StreamError {
         match self {
-            RawError::Object {
+            ErrorDetail::Object {
                 message,
                 kind,
                 code,
@@ -399,7 +386,7 @@ impl RawError {
                 kind,
                 code: code.map(NumOrStr::into_string),
             },
-            RawError::Text(message) => StreamError {
+            ErrorDetail::Text(message) => StreamError {
                 message,
                 ..StreamError::default()
             },

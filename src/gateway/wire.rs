@@ -42,9 +42,12 @@ struct ErrorBody {
     error: ErrorDetail,
 }
 
+/// The `error` of an HTTP error body or of an in-stream error event: an
+/// object with optional `message`, `type` and `code` (number or string), or
+/// a bare string.
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum ErrorDetail {
+pub(crate) enum ErrorDetail {
     Object {
         #[serde(default)]
         message: Option<String>,

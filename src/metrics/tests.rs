@@ -56,14 +56,7 @@ fn err_rec(model: &str, kind: ErrorKind, status: Status) -> ResponseRecord {
     let mut row = RequestRow::skipped(key, "s", "c", model, kind);
     row.status = status;
     row.duration_ms = Some(30_000.0);
-    ResponseRecord {
-        row,
-        text: String::new(),
-        reasoning: String::new(),
-        checks: vec![],
-        itl_us: vec![],
-        grader_cost_usd: None,
-    }
+    ResponseRecord::from_row(row)
 }
 
 fn mixed(model: &str, n: u64, seed: u64) -> Vec<ResponseRecord> {

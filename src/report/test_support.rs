@@ -160,20 +160,13 @@ pub(crate) fn records() -> Vec<ResponseRecord> {
         model_index: 1,
         repeat: 0,
     };
-    let skipped = ResponseRecord {
-        row: RequestRow::skipped(
-            key,
-            "support",
-            "reset-steps",
-            CLAUDE,
-            ErrorKind::BudgetExceeded,
-        ),
-        text: String::new(),
-        reasoning: String::new(),
-        checks: vec![],
-        itl_us: vec![],
-        grader_cost_usd: None,
-    };
+    let skipped = ResponseRecord::from_row(RequestRow::skipped(
+        key,
+        "support",
+        "reset-steps",
+        CLAUDE,
+        ErrorKind::BudgetExceeded,
+    ));
     vec![pass, unknown_cost, fail, error, skipped]
 }
 

@@ -9,16 +9,6 @@ use crate::common::*;
 
 const KEY: &str = "sk-accounting-test-0000";
 
-fn run_against(sim_url: &str, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    bin()
-        .args(["run", "--gateway", sim_url, "--no-progress"])
-        .args(args)
-        .env("AI_GATEWAY_API_KEY", KEY)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
 /// Prices (USD per token) the sim's catalog publishes for `id`.
 async fn catalog_prices(base: &str, id: &str) -> (f64, f64, Option<f64>) {
     let v: serde_json::Value = reqwest::get(format!("{base}/models"))
@@ -110,7 +100,12 @@ fn cost_falls_back_from_gateway_to_catalog_to_suite_to_unknown() {
 
     // The sim sends no cost for this model: the catalog prices it.
     let out_dir = tmp.path().join("catalog");
-    let res = run_against(&url, tmp.path(), &[s, "--out", out_dir.to_str().unwrap()]);
+    let res = run_gateway(
+        tmp.path(),
+        &url,
+        KEY,
+        &[s, "--out", out_dir.to_str().unwrap()],
+    );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     let (pin, pout, _) = rt.block_on(catalog_prices(&url, "sim/nocost"));
     for r in rows(&out_dir) {
@@ -126,9 +121,10 @@ fn cost_falls_back_from_gateway_to_catalog_to_suite_to_unknown() {
 
     // Without the catalog, the suite's price (per million tokens) is used.
     let out_dir = tmp.path().join("suite");
-    let res = run_against(
-        &url,
+    let res = run_gateway(
         tmp.path(),
+        &url,
+        KEY,
         &[s, "--no-catalog", "--out", out_dir.to_str().unwrap()],
     );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
@@ -146,9 +142,10 @@ fn cost_falls_back_from_gateway_to_catalog_to_suite_to_unknown() {
         "name: bare\nmodels: [sim/nocost]\ncases:\n  - id: a\n    prompt: Describe a router in one line.\n",
     );
     let out_dir = tmp.path().join("unknown");
-    let res = run_against(
-        &url,
+    let res = run_gateway(
         tmp.path(),
+        &url,
+        KEY,
         &[
             bare.to_str().unwrap(),
             "--no-catalog",
@@ -174,9 +171,10 @@ fn unknown_model_id_stops_the_run_before_any_request_with_a_suggestion() {
         "s.yaml",
         "name: s\ncases:\n  - id: a\n    prompt: hi\n",
     );
-    let res = run_against(
-        &sim.base_url(),
+    let res = run_gateway(
         tmp.path(),
+        &sim.base_url(),
+        KEY,
         &[suite.to_str().unwrap(), "--models", "openai/gpt5,sim/fast"],
     );
     assert_eq!(res.status.code(), Some(2), "{}", text(&res));
@@ -199,20 +197,16 @@ fn routing_options_reach_the_gateway_and_the_summary() {
         "name: route\nmodels: [sim/fast]\ngateway:\n  order: [vertex]\n  user: team-a\ncases:\n  - id: a\n    prompt: hi\n",
     );
     let out = tmp.path().join("run");
-    let res = evalgate(
+    let res = run_sim(
+        tmp.path(),
+        &suite,
+        &out,
         &[
-            "run",
-            suite.to_str().unwrap(),
-            "--sim",
-            "--no-progress",
             "--provider-order",
             "bedrock,anthropic",
             "--gateway-tags",
             "ci",
-            "--out",
-            out.to_str().unwrap(),
         ],
-        tmp.path(),
     );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     // The sim serves from the first provider in the order it was sent.
@@ -231,40 +225,25 @@ fn budget_stops_the_run_at_the_right_point_and_every_job_is_a_row() {
         "budget.yaml",
         "name: budget\nmodels: [sim/ttft-5-itl-1-tok-8-jitter-0]\ndefaults:\n  max_tokens: 8\ncases:\n  - id: a\n    prompt: Count to eight.\n",
     );
-    let s = suite.to_str().unwrap();
     let probe = tmp.path().join("probe");
-    let res = evalgate(
-        &[
-            "run",
-            s,
-            "--sim",
-            "--no-progress",
-            "--out",
-            probe.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let res = run_sim(tmp.path(), &suite, &probe, &[]);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     let per_request = rows(&probe)[0].cost_usd.unwrap();
 
     let out = tmp.path().join("run");
     let budget = per_request * 4.5;
-    let res = evalgate(
+    let res = run_sim(
+        tmp.path(),
+        &suite,
+        &out,
         &[
-            "run",
-            s,
-            "--sim",
-            "--no-progress",
             "--repeat",
             "12",
             "--concurrency",
             "1",
             "--max-cost",
             &budget.to_string(),
-            "--out",
-            out.to_str().unwrap(),
         ],
-        tmp.path(),
     );
     assert_eq!(res.status.code(), Some(1), "{}", text(&res));
     assert!(String::from_utf8_lossy(&res.stdout).contains("--max-cost budget was reached"));
@@ -281,20 +260,11 @@ fn budget_stops_the_run_at_the_right_point_and_every_job_is_a_row() {
     assert_eq!(summary(&out).run.stopped_by.as_deref(), Some("budget"));
 
     let out = tmp.path().join("maxreq");
-    let res = evalgate(
-        &[
-            "run",
-            s,
-            "--sim",
-            "--no-progress",
-            "--repeat",
-            "10",
-            "--max-requests",
-            "3",
-            "--out",
-            out.to_str().unwrap(),
-        ],
+    let res = run_sim(
         tmp.path(),
+        &suite,
+        &out,
+        &["--repeat", "10", "--max-requests", "3"],
     );
     assert_eq!(res.status.code(), Some(1), "{}", text(&res));
     let all = rows(&out);

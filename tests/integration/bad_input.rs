@@ -36,16 +36,9 @@ impl Env {
         suite_file(self.dir(), name, yaml)
     }
 
-    /// `evalgate run <args> --gateway SIM --no-progress` with a key set.
+    /// `evalgate run --gateway SIM --no-progress <args>` with a key set.
     fn run(&self, args: &[&str]) -> std::process::Output {
-        bin()
-            .arg("run")
-            .args(args)
-            .args(["--gateway", &self.sim.base_url(), "--no-progress"])
-            .env("AI_GATEWAY_API_KEY", "bad-input-test-key")
-            .current_dir(self.dir())
-            .output()
-            .unwrap()
+        run_gateway(self.dir(), &self.sim.base_url(), "bad-input-test-key", args)
     }
 
     /// The run is refused with exit 2, a message holding every part of
@@ -207,13 +200,17 @@ fn force_writes_into_a_non_empty_directory() {
     let full = tmp.path().join("full");
     std::fs::create_dir(&full).unwrap();
     std::fs::write(full.join("keep.txt"), "mine").unwrap();
-    let res = bin()
-        .args(["run", good.to_str().unwrap(), "--gateway", &sim.base_url()])
-        .args(["--no-progress", "--force", "--out", full.to_str().unwrap()])
-        .env("AI_GATEWAY_API_KEY", "bad-input-test-key")
-        .current_dir(tmp.path())
-        .output()
-        .unwrap();
+    let res = run_gateway(
+        tmp.path(),
+        &sim.base_url(),
+        "bad-input-test-key",
+        &[
+            good.to_str().unwrap(),
+            "--force",
+            "--out",
+            full.to_str().unwrap(),
+        ],
+    );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     assert_eq!(rows(&full).len(), 1);
     assert_eq!(
@@ -224,13 +221,17 @@ fn force_writes_into_a_non_empty_directory() {
 
     // --force over a finished run starts afresh: the old journal does not
     // count as done, so every job is sent again and listed once.
-    let res = bin()
-        .args(["run", good.to_str().unwrap(), "--gateway", &sim.base_url()])
-        .args(["--no-progress", "--force", "--out", full.to_str().unwrap()])
-        .env("AI_GATEWAY_API_KEY", "bad-input-test-key")
-        .current_dir(tmp.path())
-        .output()
-        .unwrap();
+    let res = run_gateway(
+        tmp.path(),
+        &sim.base_url(),
+        "bad-input-test-key",
+        &[
+            good.to_str().unwrap(),
+            "--force",
+            "--out",
+            full.to_str().unwrap(),
+        ],
+    );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     assert_eq!(sim.stats().requests, 2);
     assert_eq!(rows(&full).len(), 1);

@@ -61,17 +61,7 @@ fn every_check_type_passes_and_fails_and_junit_matches_the_rows() {
     let tmp = tempfile::tempdir().unwrap();
     let suite = suite_file(tmp.path(), "every.yaml", &suite_yaml());
     let out = tmp.path().join("run");
-    let res = evalgate(
-        &[
-            "run",
-            suite.to_str().unwrap(),
-            "--sim",
-            "--no-progress",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let res = run_sim(tmp.path(), &suite, &out, &[]);
     assert_eq!(
         res.status.code(),
         Some(1),
@@ -141,19 +131,9 @@ fn exit_codes_gate_ci_on_pass_rate_and_run_failure() {
         "gate.yaml",
         "name: gate\nmodels: [sim/echo]\ncases:\n  - id: a\n    prompt: yes\n    assert: [{type: contains, value: 'yes'}]\n  - id: b\n    prompt: yes\n    assert: [{type: contains, value: 'no'}]\n",
     );
-    let s = suite.to_str().unwrap();
     let run = |extra: &[&str], name: &str| {
         let out = tmp.path().join(name);
-        let mut args = vec![
-            "run",
-            s,
-            "--sim",
-            "--no-progress",
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        evalgate(&args, tmp.path()).status.code()
+        run_sim(tmp.path(), &suite, &out, extra).status.code()
     };
     assert_eq!(run(&[], "plain"), Some(1), "a failed check fails the run");
     assert_eq!(
@@ -170,17 +150,7 @@ fn exit_codes_gate_ci_on_pass_rate_and_run_failure() {
     );
     let all_pass = suite_file(tmp.path(), "ok.yaml", "name: ok\nmodels: [sim/echo]\ncases:\n  - id: a\n    prompt: yes\n    assert: [{type: contains, value: 'yes'}]\n");
     let out = tmp.path().join("green");
-    let res = evalgate(
-        &[
-            "run",
-            all_pass.to_str().unwrap(),
-            "--sim",
-            "--no-progress",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let res = run_sim(tmp.path(), &all_pass, &out, &[]);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     // The markdown summary for a CI step, rendered again from the run.
     let res = evalgate(

@@ -9,12 +9,13 @@ use serde_json::Value;
 
 use crate::common::*;
 
-/// Six cases × two fast models; with `-n 10`, 60 samples per model. The
+/// Six cases × two models; with `-n 10`, 60 samples per model. The
 /// log-normal jitter of 0.3 is what real models show, and it keeps an A/A
-/// comparison quiet when a loaded CI machine adds a few ms to some requests.
+/// comparison quiet when a loaded CI machine adds a few ms to some requests;
+/// TTFTs of 120–200 ms keep that machine noise small against a +30% shift.
 pub const SUITE: &str = r#"
 name: cmp
-models: [sim/ttft-80-itl-1-tok-4-jitter-0.3, sim/ttft-40-itl-1-tok-4-jitter-0.3]
+models: [sim/ttft-200-itl-1-tok-4-jitter-0.3, sim/ttft-120-itl-1-tok-4-jitter-0.3]
 cases:
   - {id: a, prompt: "alpha question"}
   - {id: b, prompt: "beta question"}
@@ -30,16 +31,7 @@ pub fn sim_run(dir: &Path, out: &str, extra: &[&str]) -> Output {
     if !suite.exists() {
         suite_file(dir, "cmp.yaml", SUITE);
     }
-    let mut args = vec![
-        "run",
-        suite.to_str().unwrap(),
-        "--sim",
-        "--no-progress",
-        "--out",
-        out,
-    ];
-    args.extend_from_slice(extra);
-    evalgate(&args, dir)
+    run_sim(dir, &suite, Path::new(out), extra)
 }
 
 /// A run that must succeed; returns its directory.
@@ -112,7 +104,7 @@ fn same_profile_runs_show_no_significant_change_across_seeds() {
         assert_eq!(json["regressed"], false);
         // 2 models × (p50, p95 for ttft and duration, cost, tokens, errors); p99 lacks samples.
         assert_eq!(json["tests"], 14, "{json:#}");
-        let p99 = verdict(&json, "sim/ttft-80-itl-1-tok-4-jitter-0.3", "ttft_p99");
+        let p99 = verdict(&json, "sim/ttft-200-itl-1-tok-4-jitter-0.3", "ttft_p99");
         assert_eq!(p99["verdict"], "insufficient_samples");
         assert_eq!(p99["samples_needed"], 300);
     }
@@ -122,15 +114,18 @@ fn same_profile_runs_show_no_significant_change_across_seeds() {
 fn slower_ttft_and_higher_cost_are_flagged() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
+    // 240 samples per model and side: with log-σ 0.3 a +30% median shift
+    // is then ~7 standard errors, flagged every time after Holm (at 60 it
+    // is ~4 and missed about one run in three).
     ok_runs(
         d,
         &[
-            ("base", &["-n", "10", "--seed", "1", "--no-history"]),
+            ("base", &["-n", "40", "--seed", "1", "--no-history"]),
             (
                 "slow",
                 &[
                     "-n",
-                    "10",
+                    "40",
                     "--seed",
                     "2",
                     "--sim-ttft-scale",
@@ -156,8 +151,8 @@ fn slower_ttft_and_higher_cost_are_flagged() {
     assert_eq!(code, Some(1), "{json:#}");
     assert_eq!(json["regressed"], true);
     for model in [
-        "sim/ttft-80-itl-1-tok-4-jitter-0.3",
-        "sim/ttft-40-itl-1-tok-4-jitter-0.3",
+        "sim/ttft-200-itl-1-tok-4-jitter-0.3",
+        "sim/ttft-120-itl-1-tok-4-jitter-0.3",
     ] {
         let row = verdict(&json, model, "ttft_p50");
         assert_eq!(row["verdict"], "regressed", "{row:#}");
@@ -180,7 +175,7 @@ fn slower_ttft_and_higher_cost_are_flagged() {
     let md = evalgate(&["compare", "base", "slow", "--format", "markdown"], d);
     let md = String::from_utf8_lossy(&md.stdout);
     assert!(
-        md.contains("| sim/ttft-80-itl-1-tok-4-jitter-0.3 | ttft_p50 |"),
+        md.contains("| sim/ttft-200-itl-1-tok-4-jitter-0.3 | ttft_p50 |"),
         "{md}"
     );
 
@@ -239,12 +234,12 @@ fn slower_ttft_and_higher_cost_are_flagged() {
     assert_eq!(code, Some(1));
     let row = verdict(
         &json,
-        "sim/ttft-40-itl-1-tok-4-jitter-0.3",
+        "sim/ttft-120-itl-1-tok-4-jitter-0.3",
         "cost_per_request",
     );
     assert_eq!(row["verdict"], "regressed", "{row:#}");
     assert_eq!(
-        verdict(&json, "sim/ttft-40-itl-1-tok-4-jitter-0.3", "ttft_p50")["verdict"],
+        verdict(&json, "sim/ttft-120-itl-1-tok-4-jitter-0.3", "ttft_p50")["verdict"],
         "no_significant_change"
     );
 }
@@ -257,7 +252,7 @@ fn too_few_samples_are_reported_not_guessed() {
     let few = [
         "--no-history",
         "--models",
-        "sim/ttft-40-itl-1-tok-4-jitter-0.3",
+        "sim/ttft-120-itl-1-tok-4-jitter-0.3",
     ];
     ok_run(d, "a", &few);
     ok_run(
@@ -268,14 +263,14 @@ fn too_few_samples_are_reported_not_guessed() {
             "--seed",
             "7",
             "--models",
-            "sim/ttft-40-itl-1-tok-4-jitter-0.3,sim/ttft-20-itl-1-tok-4",
+            "sim/ttft-120-itl-1-tok-4-jitter-0.3,sim/ttft-20-itl-1-tok-4",
         ],
     );
     let (code, json) = compare_json(d, "a", "b");
     assert_eq!(code, Some(0), "{json:#}");
-    let p50 = verdict(&json, "sim/ttft-40-itl-1-tok-4-jitter-0.3", "ttft_p50");
+    let p50 = verdict(&json, "sim/ttft-120-itl-1-tok-4-jitter-0.3", "ttft_p50");
     assert_eq!(p50["n_baseline"], 6);
-    let p95 = verdict(&json, "sim/ttft-40-itl-1-tok-4-jitter-0.3", "ttft_p95");
+    let p95 = verdict(&json, "sim/ttft-120-itl-1-tok-4-jitter-0.3", "ttft_p95");
     assert_eq!(p95["verdict"], "insufficient_samples");
     assert_eq!(p95["samples_needed"], 60);
     assert_eq!(json["only_in_current"][0], "sim/ttft-20-itl-1-tok-4");
@@ -294,18 +289,7 @@ fn too_few_samples_are_reported_not_guessed() {
         "name: one\nmodels: [sim/ttft-20-itl-1-tok-4]\ncases:\n  - {id: a, prompt: hi}\n",
     );
     for out in ["o1", "o2"] {
-        let res = evalgate(
-            &[
-                "run",
-                one.to_str().unwrap(),
-                "--sim",
-                "--no-progress",
-                "--no-history",
-                "--out",
-                out,
-            ],
-            d,
-        );
+        let res = run_sim(d, &one, Path::new(out), &["--no-history"]);
         assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     }
     let (code, json) = compare_json(d, "o1", "o2");

@@ -1,6 +1,8 @@
 //! Everyday gateway use: the key from a named variable, credits, offline
 //! dry runs of real suites (marked simulated), and `init`.
 
+use std::path::Path;
+
 use evalgate::record::{ErrorKind, Status};
 use evalgate::sim::SimConfig;
 
@@ -194,17 +196,7 @@ fn a_suite_of_real_model_ids_dry_runs_offline_and_is_marked_simulated() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("dry");
     let suite = repo().join("suites/compare-chat.yaml");
-    let res = evalgate(
-        &[
-            "run",
-            suite.to_str().unwrap(),
-            "--sim",
-            "--no-progress",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let res = run_sim(tmp.path(), &suite, &out, &[]);
     assert!(
         matches!(res.status.code(), Some(0) | Some(1)),
         "{}",
@@ -247,16 +239,11 @@ fn init_writes_a_suite_that_validates_and_runs_offline_and_a_workflow() {
     );
     let res = evalgate(&["validate", "evals/starter.yaml"], &project);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
-    let res = evalgate(
-        &[
-            "run",
-            "evals/starter.yaml",
-            "--sim",
-            "--no-progress",
-            "--out",
-            "run",
-        ],
+    let res = run_sim(
         &project,
+        Path::new("evals/starter.yaml"),
+        Path::new("run"),
+        &[],
     );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     assert_eq!(rows(&project.join("run")).len(), 9);

@@ -8,25 +8,11 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 
 use evalgate::record::{CostSource, ErrorKind, RequestRow, ResponseRecord, Status};
 
 use crate::common::*;
-
-/// Run `evalgate run SUITE --sim --no-progress --out DIR <extra>` in `dir`.
-fn run_sim(dir: &Path, suite: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "run",
-        suite.to_str().unwrap(),
-        "--sim",
-        "--no-progress",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    evalgate(&args, dir)
-}
 
 /// A one-case suite over `models`.
 fn suite_with(dir: &Path, name: &str, models: &[&str]) -> std::path::PathBuf {
@@ -405,25 +391,21 @@ fn connect_timeout_and_refused_connections_are_connect_rows() {
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     let out = tmp.path().join("timeout");
     let started = std::time::Instant::now();
-    let res = bin()
-        .args([
-            "run",
+    let res = run_gateway(
+        tmp.path(),
+        &url,
+        "k-test",
+        &[
             suite.to_str().unwrap(),
-            "--gateway",
-            &url,
             "--no-catalog",
-            "--no-progress",
             "--connect-timeout",
             "300ms",
             "--max-retries",
             "0",
             "--out",
             out.to_str().unwrap(),
-        ])
-        .env("AI_GATEWAY_API_KEY", "k-test")
-        .current_dir(tmp.path())
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(res.status.code(), Some(3), "{}", text(&res));
     let r = &rows(&out)[0];
     assert_error(r, ErrorKind::Connect, 1);
@@ -446,23 +428,19 @@ fn connect_timeout_and_refused_connections_are_connect_rows() {
         l.local_addr().unwrap().port()
     };
     let out = tmp.path().join("refused");
-    let res = bin()
-        .args([
-            "run",
+    let res = run_gateway(
+        tmp.path(),
+        &format!("http://127.0.0.1:{port}/v1"),
+        "k-test",
+        &[
             suite.to_str().unwrap(),
-            "--gateway",
-            &format!("http://127.0.0.1:{port}/v1"),
             "--no-catalog",
-            "--no-progress",
             "--max-retries",
             "1",
             "--out",
             out.to_str().unwrap(),
-        ])
-        .env("AI_GATEWAY_API_KEY", "k-test")
-        .current_dir(tmp.path())
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(res.status.code(), Some(3), "{}", text(&res));
     assert_error(&rows(&out)[0], ErrorKind::Connect, 2);
     let stdout = String::from_utf8_lossy(&res.stdout);
@@ -489,20 +467,12 @@ fn sim_command_fault_flag_applies_to_every_model() {
         .to_string();
     let suite = suite_with(tmp.path(), "global", &["sim/fast", "sim/slow"]);
     let out = tmp.path().join("run");
-    let res = bin()
-        .args([
-            "run",
-            suite.to_str().unwrap(),
-            "--gateway",
-            &url,
-            "--no-progress",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .env("AI_GATEWAY_API_KEY", "k-test")
-        .current_dir(tmp.path())
-        .output()
-        .unwrap();
+    let res = run_gateway(
+        tmp.path(),
+        &url,
+        "k-test",
+        &[suite.to_str().unwrap(), "--out", out.to_str().unwrap()],
+    );
     sim.kill().unwrap();
     sim.wait().unwrap();
     assert_eq!(res.status.code(), Some(3), "{}", text(&res));

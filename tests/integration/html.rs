@@ -83,19 +83,7 @@ fn page_problems(stderr: &[u8]) -> Vec<String> {
 fn quickstart(tmp: &Path) -> PathBuf {
     let out = tmp.join("run");
     let suite = repo().join("suites/quickstart.yaml");
-    let res = evalgate(
-        &[
-            "run",
-            suite.to_str().unwrap(),
-            "--sim",
-            "--no-progress",
-            "--repeat",
-            "4",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        tmp,
-    );
+    let res = run_sim(tmp, &suite, &out, &["--repeat", "4"]);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     assert!(String::from_utf8_lossy(&res.stdout).contains("report.html"));
     out
@@ -209,20 +197,12 @@ fn report_html_never_contains_the_api_key() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let suite = repo().join("suites/quickstart.yaml");
-    let res = bin()
-        .args([
-            "run",
-            suite.to_str().unwrap(),
-            "--gateway",
-            &sim.base_url(),
-            "--no-progress",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .env("AI_GATEWAY_API_KEY", KEY)
-        .current_dir(tmp.path())
-        .output()
-        .unwrap();
+    let res = run_gateway(
+        tmp.path(),
+        &sim.base_url(),
+        KEY,
+        &[suite.to_str().unwrap(), "--out", out.to_str().unwrap()],
+    );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     // The run really used the key: the sim answered every request.

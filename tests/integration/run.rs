@@ -12,19 +12,7 @@ fn quickstart_writes_every_file_with_one_row_per_job() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let suite = repo().join("suites/quickstart.yaml");
-    let res = evalgate(
-        &[
-            "run",
-            suite.to_str().unwrap(),
-            "--sim",
-            "--no-progress",
-            "--repeat",
-            "2",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let res = run_sim(tmp.path(), &suite, &out, &["--repeat", "2"]);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     let stdout = String::from_utf8_lossy(&res.stdout);
     assert!(stdout.contains("SIMULATED"), "banner missing: {stdout}");
@@ -92,20 +80,11 @@ fn ttft_matches_the_sims_configured_ttft_under_concurrency() {
         "name: ttft\nmodels: [sim/ttft-100-itl-3-tok-8-jitter-0]\ncases:\n  - id: a\n    prompt: Say hello.\n  - id: b\n    prompt: Say goodbye.\n",
     );
     let out = tmp.path().join("run");
-    let res = evalgate(
-        &[
-            "run",
-            suite.to_str().unwrap(),
-            "--sim",
-            "--no-progress",
-            "--repeat",
-            "15",
-            "--concurrency",
-            "30",
-            "--out",
-            out.to_str().unwrap(),
-        ],
+    let res = run_sim(
         tmp.path(),
+        &suite,
+        &out,
+        &["--repeat", "15", "--concurrency", "30"],
     );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     let rows = rows(&out);
@@ -140,20 +119,12 @@ fn tokens_and_cost_columns_equal_what_the_gateway_sent() {
         "name: cost\nmodels: [sim/cached, sim/reasoning]\ncases:\n  - id: a\n    prompt: Explain the refund policy of a router vendor in two sentences.\n",
     );
     let out = tmp.path().join("run");
-    let res = bin()
-        .args([
-            "run",
-            suite.to_str().unwrap(),
-            "--gateway",
-            &sim.base_url(),
-            "--no-progress",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .env("AI_GATEWAY_API_KEY", "test-key-not-secret")
-        .current_dir(tmp.path())
-        .output()
-        .unwrap();
+    let res = run_gateway(
+        tmp.path(),
+        &sim.base_url(),
+        "test-key-not-secret",
+        &[suite.to_str().unwrap(), "--out", out.to_str().unwrap()],
+    );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     // Ask the sim for the same answer directly and compare its usage figures.
     let client = reqwest::Client::new();

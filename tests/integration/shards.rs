@@ -3,6 +3,7 @@
 //! repeated shards are refused.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use evalgate::metrics::Aggregate;
 use evalgate::report::RunSummary;
@@ -94,18 +95,7 @@ fn merge_refuses_different_suites_and_repeated_shards() {
         "other.yaml",
         "name: other\nmodels: [sim/ttft-20-itl-1-tok-4]\ncases:\n  - {id: a, prompt: hi}\n",
     );
-    let res = evalgate(
-        &[
-            "run",
-            other.to_str().unwrap(),
-            "--sim",
-            "--no-progress",
-            "--no-history",
-            "--out",
-            "o",
-        ],
-        d,
-    );
+    let res = run_sim(d, &other, Path::new("o"), &["--no-history"]);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
 
     let res = evalgate(&["merge", "a", "o", "--out", "m1"], d);

@@ -45,6 +45,32 @@ pub fn evalgate(args: &[&str], dir: &Path) -> Output {
         .expect("evalgate runs")
 }
 
+/// `evalgate run <suite> --sim --no-progress --out <out> <extra>` in `dir`.
+pub fn run_sim(dir: &Path, suite: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        suite.to_str().unwrap(),
+        "--sim",
+        "--no-progress",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    evalgate(&args, dir)
+}
+
+/// `evalgate run --gateway <url> --no-progress <args>` in `dir`, with `key`
+/// in AI_GATEWAY_API_KEY.
+pub fn run_gateway(dir: &Path, url: &str, key: &str, args: &[&str]) -> Output {
+    bin()
+        .args(["run", "--gateway", url, "--no-progress"])
+        .args(args)
+        .env("AI_GATEWAY_API_KEY", key)
+        .current_dir(dir)
+        .output()
+        .expect("evalgate runs")
+}
+
 pub fn text(out: &Output) -> String {
     format!(
         "status: {:?}\n--- stdout\n{}\n--- stderr\n{}",
