@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::cli::{CompareArgs, CompareFormat, RunArgs};
 use crate::compare::{self, render, Comparison, RunData, Thresholds};
 use crate::exit;
-use crate::history::{Entry, History, HistoryTarget};
+use crate::history::{Entry, History, HistoryError, HistoryTarget};
 use crate::report::RunSummary;
 use crate::usage;
 
@@ -204,19 +204,8 @@ pub async fn finish_run(
     if gate.baseline.is_none() && !want_history {
         return code;
     }
-    let rows = match crate::report::read_requests(&dir.join("requests.csv")) {
-        Ok(rows) => rows,
-        Err(e) => {
-            eprintln!("error: cannot read back {}: {e}", dir.display());
-            return worse(code, exit::RUN_FAILED);
-        }
-    };
     let target = HistoryTarget::from_flag(args.history.url.as_deref());
-    let current = RunData {
-        label: dir.display().to_string(),
-        summary: summary.clone(),
-        rows,
-    };
+    let requests_csv = dir.join("requests.csv");
     let mut final_code = code;
     let baseline = match gate.baseline {
         Some(Baseline::Run(b)) => Some(*b),
@@ -231,6 +220,16 @@ pub async fn finish_run(
         Some(Baseline::Missing) | None => None,
     };
     if let Some(base) = baseline {
+        // Only a comparison needs the rows in memory; the history streams them.
+        let rows = match crate::report::read_requests(&requests_csv) {
+            Ok(rows) => rows,
+            Err(e) => return cannot_read_back(dir, &e, code),
+        };
+        let current = RunData {
+            label: dir.display().to_string(),
+            summary: summary.clone(),
+            rows,
+        };
         let cmp = compare::compare(&base, &current, &gate.thresholds);
         println!("\n{}", render::table(&cmp));
         final_code = worse(final_code, cmp.exit_code());
@@ -238,12 +237,13 @@ pub async fn finish_run(
     if want_history {
         let entry = Entry {
             summary,
-            rows: &current.rows,
+            requests_csv: &requests_csv,
             exit_code: final_code,
             run_dir: Some(dir),
         };
         match append(&target, &entry).await {
             Ok(id) => println!("history: {} ({id})", target.display()),
+            Err(HistoryError::Requests(e)) => return cannot_read_back(dir, &e, code),
             Err(e) => eprintln!(
                 "warning: the run was not recorded in the history: {e:#}; pass --no-history to skip it"
             ),
@@ -252,12 +252,18 @@ pub async fn finish_run(
     final_code
 }
 
+/// `requests.csv` of the finished run is unreadable: the run failed.
+fn cannot_read_back(dir: &Path, e: &dyn std::fmt::Display, code: i32) -> i32 {
+    eprintln!("error: cannot read back {}: {e}", dir.display());
+    worse(code, exit::RUN_FAILED)
+}
+
 async fn load_stored(target: &HistoryTarget, id: &str) -> anyhow::Result<RunData> {
     Ok(History::open(target).await?.load(id).await?)
 }
 
-async fn append(target: &HistoryTarget, entry: &Entry<'_>) -> anyhow::Result<String> {
-    Ok(History::open(target).await?.append(entry).await?)
+async fn append(target: &HistoryTarget, entry: &Entry<'_>) -> Result<String, HistoryError> {
+    History::open(target).await?.append(entry).await
 }
 
 /// The worse of two exit codes (interrupted > run failed > failed > ok).

@@ -28,11 +28,11 @@ pub async fn run(args: &MergeArgs) -> anyhow::Result<i32> {
         } else {
             crate::cmd::run::exit_code(&summary, summary.run.options.min_pass_rate, None, false)
         };
-        let rows = crate::report::read_requests(&args.out.join("requests.csv"))?;
+        let requests_csv = args.out.join("requests.csv");
         let target = HistoryTarget::from_flag(args.history.url.as_deref());
         let entry = Entry {
             summary: &summary,
-            rows: &rows,
+            requests_csv: &requests_csv,
             exit_code: code,
             run_dir: Some(&args.out),
         };

@@ -40,6 +40,9 @@ pub enum HistoryError {
     /// A stored JSON document does not parse.
     #[error("history entry {id} is damaged: {reason}")]
     Corrupt { id: String, reason: String },
+    /// The run's `requests.csv` could not be read while writing it.
+    #[error("cannot store the run's requests: {0}")]
+    Requests(#[from] crate::report::ReportError),
     /// The database was written by a newer evalgate.
     #[error("history database {location} has schema version {found}, newer than this evalgate knows ({known}); upgrade evalgate")]
     TooNew {

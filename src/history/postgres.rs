@@ -1,13 +1,12 @@
 //! The PostgreSQL backend (tokio-postgres, no TLS: use it on a private
 //! network or through a local proxy).
 
-use std::collections::HashMap;
-
+use futures::future::try_join_all;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Client, NoTls, Statement};
+use tokio_postgres::{Client, NoTls};
 
 use super::migrations::{self, MIGRATIONS};
-use super::value::Value;
+use super::value::{NextBatch, Value};
 use super::HistoryError;
 
 /// Any fixed number: the advisory lock that serialises migrations.
@@ -90,22 +89,36 @@ impl Postgres {
         tx.commit().await.map_err(err)
     }
 
-    /// Run statements in one transaction.
-    pub async fn write(&mut self, statements: &[(&str, Vec<Value>)]) -> Result<(), HistoryError> {
+    /// Write one run in one transaction: the `head` statements, then
+    /// `batch_sql` once per parameter list of every batch `next_batch`
+    /// yields (an empty batch ends it) through one prepared statement, each
+    /// batch pipelined. An error anywhere rolls the whole run back.
+    pub async fn write_run(
+        &mut self,
+        head: &[(&str, Vec<Value>)],
+        batch_sql: &str,
+        next_batch: &mut NextBatch<'_>,
+    ) -> Result<(), HistoryError> {
         let url = self.url.clone();
         let err = |source| HistoryError::Postgres {
             url: url.clone(),
             source,
         };
         let tx = self.client.transaction().await.map_err(err)?;
-        let mut prepared: HashMap<&str, Statement> = HashMap::new();
-        for (sql, params) in statements {
-            if !prepared.contains_key(sql) {
-                prepared.insert(sql, tx.prepare(sql).await.map_err(err)?);
+        for (sql, params) in head {
+            tx.execute(*sql, &refs(params)).await.map_err(err)?;
+        }
+        let stmt = tx.prepare(batch_sql).await.map_err(err)?;
+        loop {
+            let batch = next_batch()?;
+            if batch.is_empty() {
+                break;
             }
-            let refs: Vec<&(dyn ToSql + Sync)> =
-                params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-            tx.execute(&prepared[sql], &refs).await.map_err(err)?;
+            let params: Vec<Vec<&(dyn ToSql + Sync)>> = batch.iter().map(|p| refs(p)).collect();
+            // Sent together, answered in order: one round trip per batch.
+            try_join_all(params.iter().map(|p| tx.execute(&stmt, p)))
+                .await
+                .map_err(err)?;
         }
         tx.commit().await.map_err(err)
     }
@@ -116,11 +129,9 @@ impl Postgres {
         sql: &str,
         params: &[Value],
     ) -> Result<Vec<Vec<Value>>, HistoryError> {
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
         let rows = self
             .client
-            .query(sql, &refs)
+            .query(sql, &refs(params))
             .await
             .map_err(|e| self.err(e))?;
         let mut out = Vec::with_capacity(rows.len());
@@ -146,4 +157,9 @@ impl Postgres {
         }
         Ok(out)
     }
+}
+
+/// Bind parameters as tokio-postgres takes them.
+fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
 }

@@ -6,7 +6,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
 use super::migrations::{self, MIGRATIONS};
-use super::value::Value;
+use super::value::{NextBatch, Value};
 use super::HistoryError;
 
 /// An open SQLite history file.
@@ -86,18 +86,39 @@ impl Sqlite {
         tx.commit().map_err(err)
     }
 
-    /// Run statements in one transaction.
-    pub fn write(&mut self, statements: &[(&str, Vec<Value>)]) -> Result<(), HistoryError> {
+    /// Write one run in one transaction: the `head` statements, then
+    /// `batch_sql` once per parameter list of every batch `next_batch`
+    /// yields (an empty batch ends it) through one prepared statement. An
+    /// error anywhere rolls the whole run back.
+    pub fn write_run(
+        &mut self,
+        head: &[(&str, Vec<Value>)],
+        batch_sql: &str,
+        next_batch: &mut NextBatch<'_>,
+    ) -> Result<(), HistoryError> {
         let path = self.path.clone();
         let err = |source| HistoryError::Sqlite {
             path: path.clone(),
             source,
         };
         let tx = self.conn.transaction().map_err(err)?;
-        for (sql, params) in statements {
+        for (sql, params) in head {
             let mut stmt = tx.prepare_cached(sql).map_err(err)?;
             stmt.execute(rusqlite::params_from_iter(params.iter()))
                 .map_err(err)?;
+        }
+        {
+            let mut stmt = tx.prepare(batch_sql).map_err(err)?;
+            loop {
+                let batch = next_batch()?;
+                if batch.is_empty() {
+                    break;
+                }
+                for params in &batch {
+                    stmt.execute(rusqlite::params_from_iter(params.iter()))
+                        .map_err(err)?;
+                }
+            }
         }
         tx.commit().map_err(err)
     }

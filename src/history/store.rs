@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::postgres::Postgres;
 use super::sqlite::Sqlite;
 use super::target::HistoryTarget;
-use super::value::Value;
+use super::value::{NextBatch, Value};
 use super::HistoryError;
 use crate::compare::RunData;
 use crate::record::{RequestRow, Status};
@@ -19,8 +19,8 @@ use crate::report::RunSummary;
 pub struct Entry<'a> {
     /// The run's summary (what `summary.json` holds).
     pub summary: &'a RunSummary,
-    /// Every row of `requests.csv`.
-    pub rows: &'a [RequestRow],
+    /// The run's `requests.csv`, streamed into the store in batches.
+    pub requests_csv: &'a Path,
     /// The run's final exit code (0 = green).
     pub exit_code: i32,
     /// The run directory, if it has one.
@@ -66,6 +66,9 @@ const INSERT_REQUEST: &str = "INSERT INTO requests (run_id, seq, job, case_id, m
 repeat_index, status, error_kind, ttft_ms, duration_ms, output_tokens, cost_usd, passed, row_json) \
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
+/// Request rows held in memory at once while a run is written.
+const BATCH_ROWS: usize = 1000;
+
 /// A stable id for a run: its start time and a hash of what identifies it,
 /// so appending a resumed run again replaces its first entry.
 fn run_id(summary: &RunSummary, run_dir: Option<&Path>) -> String {
@@ -87,6 +90,30 @@ fn run_id(summary: &RunSummary, run_dir: Option<&Path>) -> String {
     let digest = h.finalize();
     let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
     format!("{}-{hex}", summary.run.started_at)
+}
+
+/// The parameters of [`INSERT_REQUEST`] for the `seq`-th row of a run.
+fn request_params(id: &str, seq: usize, row: &RequestRow) -> Result<Vec<Value>, HistoryError> {
+    let json = serde_json::to_string(row).map_err(|err| HistoryError::Corrupt {
+        id: id.to_string(),
+        reason: err.to_string(),
+    })?;
+    Ok(vec![
+        id.into(),
+        (seq as u64).into(),
+        row.job.into(),
+        row.case_id.clone().into(),
+        row.model.clone().into(),
+        u64::from(row.repeat).into(),
+        status_str(row.status).into(),
+        row.error_kind.map(|k| k.as_str().to_string()).into(),
+        row.ttft_ms.into(),
+        row.duration_ms.into(),
+        row.output_tokens.into(),
+        row.cost_usd.into(),
+        row.passed.into(),
+        json.into(),
+    ])
 }
 
 fn status_str(s: Status) -> &'static str {
@@ -132,10 +159,15 @@ impl History {
         &self.location
     }
 
-    async fn write(&mut self, statements: &[(&str, Vec<Value>)]) -> Result<(), HistoryError> {
+    async fn write_run(
+        &mut self,
+        head: &[(&str, Vec<Value>)],
+        batch_sql: &str,
+        next_batch: &mut NextBatch<'_>,
+    ) -> Result<(), HistoryError> {
         match &mut self.backend {
-            Backend::Sqlite(db) => db.write(statements),
-            Backend::Postgres(db) => db.write(statements).await,
+            Backend::Sqlite(db) => db.write_run(head, batch_sql, next_batch),
+            Backend::Postgres(db) => db.write_run(head, batch_sql, next_batch).await,
         }
     }
 
@@ -213,28 +245,17 @@ impl History {
                 ],
             ));
         }
-        for (seq, row) in e.rows.iter().enumerate() {
-            st.push((
-                INSERT_REQUEST,
-                vec![
-                    id.clone().into(),
-                    (seq as u64).into(),
-                    row.job.into(),
-                    row.case_id.clone().into(),
-                    row.model.clone().into(),
-                    u64::from(row.repeat).into(),
-                    status_str(row.status).into(),
-                    row.error_kind.map(|k| k.as_str().to_string()).into(),
-                    row.ttft_ms.into(),
-                    row.duration_ms.into(),
-                    row.output_tokens.into(),
-                    row.cost_usd.into(),
-                    row.passed.into(),
-                    serde_json::to_string(row).map_err(corrupt)?.into(),
-                ],
-            ));
-        }
-        self.write(&st).await?;
+        // One batch of request rows in memory at a time, all in the one
+        // transaction: a failed write leaves no partial run.
+        let mut rows = crate::report::stream_requests(e.requests_csv)?.enumerate();
+        let mut next_batch = || -> Result<Vec<Vec<Value>>, HistoryError> {
+            let mut batch = Vec::with_capacity(BATCH_ROWS);
+            for (seq, row) in rows.by_ref().take(BATCH_ROWS) {
+                batch.push(request_params(&id, seq, &row?)?);
+            }
+            Ok(batch)
+        };
+        self.write_run(&st, INSERT_REQUEST, &mut next_batch).await?;
         Ok(id)
     }
 

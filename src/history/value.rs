@@ -4,6 +4,10 @@
 use bytes::BytesMut;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql as PgToSql, Type};
 
+/// Yields the next batch of one statement's parameter lists; an empty
+/// batch means there are no more.
+pub type NextBatch<'a> = dyn FnMut() -> Result<Vec<Vec<Value>>, super::HistoryError> + Send + 'a;
+
 /// A nullable SQL value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {

@@ -281,15 +281,25 @@ impl RequestsCsv {
 
 /// Read a `requests.csv` back (for `compare` and tests).
 pub fn read_requests(path: &Path) -> Result<Vec<RequestRow>, ReportError> {
-    let err = |source| ReportError::Csv {
-        context: format!("cannot read {}", path.display()),
+    stream_requests(path)?.collect()
+}
+
+/// Stream a `requests.csv` row by row, holding one record at a time (for
+/// the history, which must not load a million rows at once).
+pub fn stream_requests(
+    path: &Path,
+) -> Result<impl Iterator<Item = Result<RequestRow, ReportError>>, ReportError> {
+    let context = format!("cannot read {}", path.display());
+    let reader = ::csv::Reader::from_path(path).map_err(|source| ReportError::Csv {
+        context: context.clone(),
         source,
-    };
-    let mut reader = ::csv::Reader::from_path(path).map_err(err)?;
-    reader
-        .deserialize()
-        .collect::<Result<Vec<RequestRow>, _>>()
-        .map_err(err)
+    })?;
+    Ok(reader.into_deserialize::<RequestRow>().map(move |r| {
+        r.map_err(|source| ReportError::Csv {
+            context: context.clone(),
+            source,
+        })
+    }))
 }
 
 #[cfg(test)]

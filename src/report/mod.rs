@@ -23,7 +23,7 @@ pub mod table;
 #[cfg(test)]
 mod test_support;
 
-pub use self::csv::{read_requests, RequestsCsv, SummaryCsv};
+pub use self::csv::{read_requests, stream_requests, RequestsCsv, SummaryCsv};
 pub use self::html::Html;
 pub use self::json::{read_summary, SummaryJson};
 pub use self::junit::Junit;

@@ -6,7 +6,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use evalgate::history::{History, HistoryTarget};
+use evalgate::history::{Entry, History, HistoryError, HistoryTarget};
+use evalgate::report::RequestsCsv;
 
 use crate::common::*;
 use crate::compare::{ok_run, sim_run};
@@ -31,6 +32,41 @@ async fn assert_round_trip(target: &HistoryTarget, runs: &[PathBuf]) {
     }
 }
 
+/// A run of more rows than one write batch reads back whole; a
+/// `requests.csv` that breaks after several batches fails the append and
+/// leaves the earlier entry of that run exactly as it was.
+async fn assert_batched_and_atomic(d: &Path, target: &HistoryTarget, run: &Path) {
+    let one = rows(run);
+    let many: Vec<_> = one.iter().cycle().take(2500).cloned().collect();
+    let csv = d.join("big-requests.csv");
+    let mut w = RequestsCsv::create(&csv).unwrap();
+    for r in &many {
+        w.write(r).unwrap();
+    }
+    w.finish().unwrap();
+    let mut big = summary(run);
+    big.run.suite = "cmp-big".into();
+    let entry = Entry {
+        summary: &big,
+        requests_csv: &csv,
+        exit_code: 0,
+        run_dir: Some(run),
+    };
+    let mut h = History::open(target).await.unwrap();
+    let id = h.append(&entry).await.expect("append streams the rows");
+    assert_eq!(h.load(&id).await.unwrap().rows, many);
+
+    let mut text = std::fs::read_to_string(&csv).unwrap();
+    text.push_str("not,a,request,row\n");
+    std::fs::write(&csv, text).unwrap();
+    let err = h.append(&entry).await.expect_err("a broken csv fails");
+    assert!(matches!(err, HistoryError::Requests(_)), "{err}");
+    let runs = h.runs("cmp-big").await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].id, id);
+    assert_eq!(h.load(&id).await.unwrap().rows, many, "rolled back whole");
+}
+
 /// Two runs, trend from the directories and from the store, then the
 /// baselines `last` and `last-green`. `history` is the `--history` value.
 async fn exercise(d: &Path, history: &[&str], target: &HistoryTarget) {
@@ -39,6 +75,7 @@ async fn exercise(d: &Path, history: &[&str], target: &HistoryTarget) {
     let r1 = ok_run(d, "results/cmp/r1", &with(&["-n", "10", "--seed", "1"]));
     let r2 = ok_run(d, "results/cmp/r2", &with(&["-n", "10", "--seed", "2"]));
     assert_round_trip(target, &[r1.clone(), r2.clone()]).await;
+    assert_batched_and_atomic(d, target, &r1).await;
 
     let from_dirs = stdout(&["trend", "results/cmp", "--csv"], d);
     let mut trend = vec!["trend", "--suite", "cmp", "--csv"];
