@@ -234,4 +234,11 @@ pub struct RunOptions {
     pub shard: Option<String>,
     pub no_catalog: bool,
     pub rate: Option<f64>,
+    /// Retries allowed over the whole run (`--retry-budget`); absent in
+    /// metadata written before it was recorded.
+    #[serde(default)]
+    pub retry_budget: Option<u32>,
+    /// Whether the connection pool was opened before the timed run.
+    #[serde(default)]
+    pub warmup: bool,
 }

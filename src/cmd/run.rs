@@ -97,6 +97,8 @@ fn args_from_meta(now: &RunArgs, meta: &RunMeta) -> RunArgs {
     args.max_cost = args.max_cost.or(o.max_cost_usd);
     args.max_requests = args.max_requests.or(o.max_requests);
     args.max_retries = o.max_retries;
+    args.retry_budget = o.retry_budget.unwrap_or(args.retry_budget);
+    args.warmup = args.warmup || o.warmup;
     args.retry_midstream = o.retry_midstream;
     args.connect_timeout = args.connect_timeout.or(ms(o.connect_timeout_ms));
     args.ttft_timeout = args.ttft_timeout.or(ms(o.ttft_timeout_ms));
@@ -426,6 +428,8 @@ pub(crate) async fn run_one(
                 shard: args.shard.map(|s| s.to_string()),
                 no_catalog: args.no_catalog,
                 rate: args.rate,
+                retry_budget: Some(args.retry_budget),
+                warmup: args.warmup,
             },
             gateway_options: suite.gateway.clone(),
             stopped_by: None,

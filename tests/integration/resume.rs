@@ -216,13 +216,26 @@ fn kill_9_leaves_a_journal_that_resume_finishes() {
             &gw,
             &suite,
             &run_dir,
-            &["--repeat", "4", "--concurrency", "2"],
+            &[
+                "--repeat",
+                "4",
+                "--concurrency",
+                "2",
+                "--retry-budget",
+                "7",
+                "--warmup",
+            ],
         ),
     );
     wait_until("three journaled rows", Duration::from_secs(30), || {
         journal_lines(&run_dir) >= 3
     });
     signal(&child, libc::SIGKILL);
+    // The options --resume takes back include the retry budget and warmup.
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(meta["options"]["retry_budget"], 7);
+    assert_eq!(meta["options"]["warmup"], true);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), None, "killed by a signal");
     assert!(run_dir.join("run.json").is_file());
