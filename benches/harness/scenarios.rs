@@ -42,8 +42,10 @@ fn suite(o: &Opts, model: &str) -> PathBuf {
     path
 }
 
-/// `evalgate run` against the separate sim; returns its cost and run dir.
-fn harness(
+/// `evalgate run` against the separate sim (into a fresh `--out` under the
+/// bench directory); returns its cost, its run dir, and what it had used when
+/// `requests.csv` appeared (the end of the request phase).
+fn run_harness(
     o: &Opts,
     sim: &Sim,
     model: &str,
@@ -51,7 +53,7 @@ fn harness(
     n: u64,
     tag: &str,
     extra: &[&str],
-) -> (Usage, PathBuf) {
+) -> (Usage, PathBuf, procs::AtMarker) {
     let dir = o.out.join(tag);
     let mut cmd = Command::new(&o.bin);
     cmd.arg("run")
@@ -74,7 +76,7 @@ fn harness(
         .arg(&dir)
         .args(extra)
         .env(KEY_ENV, "bench-dummy-key");
-    let (u, _) = procs::run_measured_until(
+    let (u, at) = procs::run_measured_until(
         cmd,
         &o.out.join(format!("{tag}.log")),
         &dir.join("requests.csv"),
@@ -85,6 +87,20 @@ fn harness(
         "harness run {tag} failed: see {}/{tag}.log",
         o.out.display()
     );
+    (u, dir, at)
+}
+
+/// `evalgate run` against the separate sim; returns its cost and run dir.
+fn harness(
+    o: &Opts,
+    sim: &Sim,
+    model: &str,
+    c: usize,
+    n: u64,
+    tag: &str,
+    extra: &[&str],
+) -> (Usage, PathBuf) {
+    let (u, dir, _) = run_harness(o, sim, model, c, n, tag, extra);
     (u, dir)
 }
 
@@ -98,32 +114,7 @@ fn harness_phases(
     tag: &str,
     extra: &[&str],
 ) -> (Usage, Duration) {
-    let dir = o.out.join(tag);
-    let mut cmd = Command::new(&o.bin);
-    cmd.arg("run")
-        .arg(suite(o, model))
-        .args([
-            "--gateway",
-            &sim.base_url(),
-            "--key-env",
-            KEY_ENV,
-            "--no-catalog",
-        ])
-        .args(["-c", &c.to_string(), "--repeat", &n.to_string(), "--out"])
-        .arg(&dir)
-        .args(extra)
-        .env(KEY_ENV, "bench-dummy-key");
-    let (u, at) = procs::run_measured_until(
-        cmd,
-        &o.out.join(format!("{tag}.log")),
-        &dir.join("requests.csv"),
-    );
-    assert_eq!(
-        u.exit_code,
-        0,
-        "harness run {tag} failed: see {}/{tag}.log",
-        o.out.display()
-    );
+    let (u, _, at) = run_harness(o, sim, model, c, n, tag, extra);
     (u, at.cpu)
 }
 
