@@ -292,22 +292,39 @@ impl Gateway {
         self.retries_used.load(Ordering::Relaxed)
     }
 
-    /// Open `n` pooled connections before a timed run: `n` concurrent
-    /// `GET {base}/models`, each body read to the end so its connection goes
-    /// back to the pool. Returns how many succeeded, and the first failure.
+    /// Open `n` pooled connections before a timed run: two rounds of `n`
+    /// concurrent `GET {base}/models`, each body read to the end so its
+    /// connection goes back to the pool. Returns how many of the last round
+    /// succeeded, and the first failure.
+    ///
+    /// Why two rounds: in the first, a request may take a connection another
+    /// one just released, while the connection dialled for it finishes in
+    /// the background and goes to the pool unused. After a short pause for
+    /// such connects to finish, the second round's `n` requests find `n`
+    /// idle connections, so every pooled connection has carried a request
+    /// (and is surely open) before the first timed one.
     pub async fn warm_up(&self, n: usize) -> (usize, Option<String>) {
         let url = format!("{}/models", self.base);
         let one = || async {
             let resp = self.http.get(&url).send().await?;
             resp.bytes().await.map(|_| ())
         };
-        let results = futures::future::join_all((0..n).map(|_| one())).await;
-        let ok = results.iter().filter(|r| r.is_ok()).count();
-        let first = results
-            .into_iter()
-            .find_map(Result::err)
-            .map(|e| error_chain(&e));
-        (ok, first)
+        let mut first_error = None;
+        let mut ok = 0;
+        for round in 0..2 {
+            if round > 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let results = futures::future::join_all((0..n).map(|_| one())).await;
+            ok = results.iter().filter(|r| r.is_ok()).count();
+            if first_error.is_none() {
+                first_error = results
+                    .into_iter()
+                    .find_map(Result::err)
+                    .map(|e| error_chain(&e));
+            }
+        }
+        (ok, first_error)
     }
 
     /// Send one streaming chat request, with timing, timeouts and retries.
