@@ -144,6 +144,12 @@ pub struct RunArgs {
     /// TCP/TLS connect (excluded from every figure and row).
     #[arg(long)]
     pub warmup: bool,
+    /// Start the first round evenly over this long (e.g. `500ms`) instead of
+    /// all at once: in-flight requests grow from 1 to --concurrency, so
+    /// neither the gateway nor this machine sees N sends in one instant. The
+    /// wait is queue time, never part of TTFT or duration.
+    #[arg(long, value_name = "DURATION", value_parser = duration, conflicts_with = "rate")]
+    pub ramp_up: Option<std::time::Duration>,
     /// No progress bar or progress lines.
     #[arg(long)]
     pub no_progress: bool,

@@ -241,4 +241,7 @@ pub struct RunOptions {
     /// Whether the connection pool was opened before the timed run.
     #[serde(default)]
     pub warmup: bool,
+    /// `--ramp-up`: the first round was started over this many milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp_up_ms: Option<u64>,
 }

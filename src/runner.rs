@@ -117,6 +117,8 @@ pub struct RunContext {
     pub gateway: Arc<Gateway>,
     /// Rate mode (`--rate`): an open-loop schedule instead of closed-loop slots.
     pub open_loop: Option<crate::openloop::OpenLoop>,
+    /// `--ramp-up`: the first `concurrency` starts are spread evenly over it.
+    pub ramp_up: Option<Duration>,
 }
 
 /// What the runner leaves behind besides the journal.
@@ -150,6 +152,10 @@ pub(crate) struct Shared {
     pub(crate) ctx: RunContext,
     stop: AtomicU8,
     started: AtomicU64,
+    /// Closed-loop starts so far, and when the run began: the ramp-up
+    /// schedule of the first round.
+    launched: AtomicU64,
+    origin: Instant,
     budget: Mutex<Budget>,
     /// Per model, the reservation before any cost was seen (from prices).
     initial_estimate: Vec<Option<f64>>,
@@ -158,6 +164,15 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn stopped(&self) -> Option<StopReason> {
         StopReason::from_code(self.stop.load(Ordering::Acquire))
+    }
+
+    /// With `--ramp-up R`, the k-th of the first C starts waits until
+    /// `origin + R·k/C`, so in-flight requests grow evenly from 1 to C.
+    fn ramp_slot(&self) -> Option<Instant> {
+        let ramp = self.ctx.ramp_up?;
+        let c = self.ctx.concurrency as u64;
+        let k = self.launched.fetch_add(1, Ordering::Relaxed);
+        (k < c).then(|| self.origin + ramp.mul_f64(k as f64 / c as f64))
     }
     fn stop_with(&self, reason: StopReason) {
         let _ = self
@@ -227,6 +242,8 @@ pub async fn execute(
         ctx,
         stop: AtomicU8::new(0),
         started: AtomicU64::new(0),
+        launched: AtomicU64::new(0),
+        origin: Instant::now(),
         initial_estimate,
     });
     // Listen before the first request starts, and keep listening: a signal
@@ -388,6 +405,13 @@ async fn dispatch(
             Ok(r) => r,
             Err(_) => return,
         };
+        if let Some(at) = shared.ramp_slot() {
+            tokio::time::sleep_until(at.into()).await;
+            if shared.stopped().is_some() {
+                shared.settle(key.model_index, reserved, None);
+                return;
+            }
+        }
         let queue = queued.elapsed();
         let shared = shared.clone();
         let tx = tx.clone();

@@ -99,6 +99,7 @@ fn args_from_meta(now: &RunArgs, meta: &RunMeta) -> RunArgs {
     args.max_retries = o.max_retries;
     args.retry_budget = o.retry_budget.unwrap_or(args.retry_budget);
     args.warmup = args.warmup || o.warmup;
+    args.ramp_up = args.ramp_up.or(ms(o.ramp_up_ms));
     args.retry_midstream = o.retry_midstream;
     args.connect_timeout = args.connect_timeout.or(ms(o.connect_timeout_ms));
     args.ttft_timeout = args.ttft_timeout.or(ms(o.ttft_timeout_ms));
@@ -430,6 +431,7 @@ pub(crate) async fn run_one(
                 rate: args.rate,
                 retry_budget: Some(args.retry_budget),
                 warmup: args.warmup,
+                ramp_up_ms: args.ramp_up.map(|d| d.as_millis() as u64),
             },
             gateway_options: suite.gateway.clone(),
             stopped_by: None,
@@ -473,6 +475,7 @@ pub(crate) async fn run_one(
         checks,
         gateway: endpoint.gateway.clone(),
         open_loop,
+        ramp_up: args.ramp_up,
     };
     let mut outcome = runner::execute(ctx, journal, aggregate, done, progress).await;
     if args.duration.is_some() {

@@ -1,7 +1,8 @@
-//! `run --warmup`: the connection pool is opened with `GET /models` before
-//! the first timed request, so every chat request runs on a warm connection.
-//! A counting TCP proxy between the harness and the sim sees each
-//! connection's first request line.
+//! The first round of a run. `run --warmup`: the connection pool is opened
+//! with `GET /models` before the first timed request, so every chat request
+//! runs on a warm connection (a counting TCP proxy between the harness and
+//! the sim sees each connection's first request line). `run --ramp-up`: the
+//! first round's starts are spread over the given time.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -129,4 +130,58 @@ fn warmup_opens_the_pool_before_the_first_chat_request() {
             .all(|l| l.starts_with("POST /v1/chat/completions ")),
         "{firsts:?}"
     );
+}
+
+#[test]
+fn ramp_up_spreads_the_first_round_and_is_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    // One case, one model: job k is the k-th start. Requests take ~600 ms,
+    // longer than the ramp, so the whole first round is in flight at once.
+    let s = suite_file(
+        tmp.path(),
+        "r.yaml",
+        "name: r\nmodels: [sim/ttft-600-itl-2-tok-4-jitter-0]\ncases:\n  - id: a\n    prompt: hello\n",
+    );
+    let out = tmp.path().join("run");
+    let res = run_sim(
+        tmp.path(),
+        &s,
+        &out,
+        &["-c", "10", "--repeat", "20", "--ramp-up", "500ms"],
+    );
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    let mut rows = rows(&out);
+    assert_eq!(rows.len(), 20);
+    rows.sort_by_key(|r| r.job);
+    // Start k of the first 10 waits until 50·k ms after the run began (a
+    // timer never fires early). The model's jobs are started one after the
+    // other, each queued from the previous start, so their queue times add
+    // up to the start time (less a few µs per job; 25 ms allows for a
+    // descheduled thread). The wait is queue time, not TTFT.
+    let mut started = 0.0;
+    for r in &rows[..10] {
+        started += r.queue_ms.expect("queue_ms");
+        let due = 50.0 * r.job as f64;
+        assert!(
+            started >= due - 25.0,
+            "job {} started at {started} ms",
+            r.job
+        );
+        let ttft = r.ttft_ms.expect("ttft");
+        assert!((595.0..1500.0).contains(&ttft), "job {} ttft {ttft}", r.job);
+    }
+    assert!(rows[0].queue_ms.unwrap() < 100.0, "{:?}", rows[0].queue_ms);
+    // The second round starts as first-round requests finish: no ramp.
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(meta["options"]["ramp_up_ms"], 500, "{meta}");
+
+    // An open-loop schedule has its own send times.
+    let res = run_sim(
+        tmp.path(),
+        &s,
+        &tmp.path().join("rate"),
+        &["--rate", "5", "--ramp-up", "1s"],
+    );
+    assert_eq!(res.status.code(), Some(2), "{}", text(&res));
 }
