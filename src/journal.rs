@@ -1,9 +1,10 @@
 //! `responses.jsonl`: the crash-safe journal of finished requests.
 //!
-//! Each finished request is one JSON line, written and flushed as soon as it
-//! completes, so a crash (even `kill -9`) loses at most the line being
-//! written. `--resume` reads the journal back, drops a torn last line, and
-//! carries on appending. Everything else in the run directory is derived from
+//! Each finished request is one JSON line, appended as it completes and
+//! handed to the OS within [`FLUSH_WITHIN`] (one write per batch rather than
+//! per request), so a crash (even `kill -9`) loses at most the lines of that
+//! last moment, whose jobs `--resume` sends again. `--resume` reads the
+//! journal back, drops a torn last line, and carries on appending. Everything else in the run directory is derived from
 //! the journal and the plan at the end of the run.
 
 use std::fs::{File, OpenOptions};
@@ -15,6 +16,10 @@ use serde::Deserialize;
 use crate::record::{CheckResult, CostSource, ErrorKind, RequestRow, ResponseRecord, Status};
 
 pub const FILE_NAME: &str = "responses.jsonl";
+
+/// A finished request's line reaches the OS at most this long after it was
+/// appended (see [`JournalWriter::flush`]).
+pub const FLUSH_WITHIN: std::time::Duration = std::time::Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -30,7 +35,7 @@ pub enum JournalError {
     },
 }
 
-/// Appends records, one flushed line each.
+/// Appends records, one line each; the caller flushes (within [`FLUSH_WITHIN`]).
 pub struct JournalWriter {
     path: PathBuf,
     out: BufWriter<File>,
@@ -64,21 +69,25 @@ impl JournalWriter {
         })
     }
 
-    /// Append one record and flush it to the OS.
+    /// Append one record (buffered: call [`JournalWriter::flush`] soon).
     pub fn append(&mut self, record: &ResponseRecord) -> Result<(), JournalError> {
         self.line.clear();
-        serde_json::to_writer(&mut self.line, record).map_err(|e| JournalError::Write {
-            path: self.path.clone(),
-            source: io::Error::other(e),
-        })?;
+        serde_json::to_writer(&mut self.line, record)
+            .map_err(|e| self.error(io::Error::other(e)))?;
         self.line.push(b'\n');
-        self.out
-            .write_all(&self.line)
-            .and_then(|_| self.out.flush())
-            .map_err(|source| JournalError::Write {
-                path: self.path.clone(),
-                source,
-            })
+        self.out.write_all(&self.line).map_err(|e| self.error(e))
+    }
+
+    /// Hand every appended line to the OS.
+    pub fn flush(&mut self) -> Result<(), JournalError> {
+        self.out.flush().map_err(|e| self.error(e))
+    }
+
+    fn error(&self, source: io::Error) -> JournalError {
+        JournalError::Write {
+            path: self.path.clone(),
+            source,
+        }
     }
 }
 

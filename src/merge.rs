@@ -214,6 +214,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<RunSummary, Me
     for rec in inputs.iter().flat_map(|i| &i.journal) {
         writer.append(rec)?;
     }
+    writer.flush()?;
     drop(writer);
     let mut csv = RequestsCsv::create(&out.join("requests.csv"))?;
     for row in inputs.iter().flat_map(|i| &i.rows) {

@@ -287,6 +287,11 @@ pub async fn execute(
     let mut journal_error = None;
     let mut listening = true;
     let mut grace_deadline: Option<tokio::time::Instant> = None;
+    // Journal lines are flushed in batches, at most FLUSH_WITHIN after the
+    // first unflushed one: one write for many requests under load.
+    let flush_timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(flush_timer);
+    let mut unflushed = false;
     loop {
         let grace = async {
             match grace_deadline {
@@ -302,6 +307,10 @@ pub async fn execute(
                             // Without a journal the run cannot be resumed: stop.
                             journal_error = Some(e);
                             shared.stop_with(StopReason::Interrupted);
+                        } else if !unflushed {
+                            unflushed = true;
+                            let at = tokio::time::Instant::now() + crate::journal::FLUSH_WITHIN;
+                            flush_timer.as_mut().reset(at);
                         }
                     }
                     done.insert(rec.row.job);
@@ -326,7 +335,17 @@ pub async fn execute(
                 grace_deadline = None;
                 listening = false;
             }
+            () = &mut flush_timer, if unflushed => {
+                unflushed = false;
+                if let Err(e) = journal.flush() {
+                    journal_error.get_or_insert(e);
+                    shared.stop_with(StopReason::Interrupted);
+                }
+            }
         }
+    }
+    if let Err(e) = journal.flush() {
+        journal_error.get_or_insert(e);
     }
     progress.finish();
     let open_loop = match open_loop {

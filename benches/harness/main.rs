@@ -3,7 +3,7 @@
 //! printed as a table (target, measured, pass/fail). See BENCHMARKS.md.
 //!
 //! `cargo bench --bench harness -- [--bin PATH] [--out DIR] [--quick]
-//! [--big N]` (`bench/run.sh` builds the release binary and runs this).
+//! [--big N] [--only ttft,wall,cpu,memory,sim]` (`bench/run.sh` builds the release binary and runs this).
 
 mod baseline;
 mod procs;
@@ -18,6 +18,8 @@ pub struct Opts {
     pub quick: bool,
     /// Requests of the large memory run.
     pub big: u64,
+    /// Scenarios to run (`--only ttft,cpu`); empty: all.
+    pub only: Vec<String>,
 }
 
 /// One line of the result table.
@@ -39,6 +41,7 @@ fn main() {
         out: PathBuf::from("target/bench"),
         quick: false,
         big: 1_000_000,
+        only: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -47,6 +50,10 @@ fn main() {
             "--out" => opts.out = PathBuf::from(it.next().expect("--out DIR")),
             "--quick" => opts.quick = true,
             "--big" => opts.big = it.next().and_then(|n| n.parse().ok()).expect("--big N"),
+            "--only" => {
+                let names = it.next().expect("--only ttft,wall,cpu,memory,sim");
+                opts.only = names.split(',').map(str::to_string).collect();
+            }
             // cargo bench passes --bench; anything else is a mistake.
             "--bench" => {}
             other => panic!("unknown argument {other}; see benches/harness/main.rs"),

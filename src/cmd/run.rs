@@ -477,7 +477,11 @@ pub(crate) async fn run_one(
         open_loop,
         ramp_up: args.ramp_up,
     };
-    let mut outcome = runner::execute(ctx, journal, aggregate, done, progress).await;
+    // On a worker thread: the future `block_on` drives would be woken
+    // through a futex for each finished request the collector receives.
+    let mut outcome = tokio::spawn(runner::execute(ctx, journal, aggregate, done, progress))
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
     if args.duration.is_some() {
         // A time-bounded run sends what fits in the time: plan jobs it never
         // reached were not planned to run, so they are not skipped rows.

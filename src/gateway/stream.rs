@@ -50,7 +50,11 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
         retry_after: None,
     };
 
-    let resp = match within(limits.next(start, false), request.send()).await {
+    let mut deadline = Deadline::new();
+    let resp = match deadline
+        .within(limits.next(start, false), request.send())
+        .await
+    {
         Err(kind) => return fail(col, kind, &limits.message(kind), None),
         Ok(Err(e)) => return fail(col, ErrorKind::Connect, &error_chain(&e), None),
         Ok(Ok(r)) => r,
@@ -58,7 +62,7 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
     let status = resp.status().as_u16();
     if !resp.status().is_success() {
         let retry_after = retry_after(resp.headers());
-        let body = read_error_body(resp, &limits).await;
+        let body = read_error_body(resp, &limits, &mut deadline).await;
         let mut message = wire::error_message(&body);
         if message.is_empty() {
             message = format!("HTTP {status}");
@@ -76,7 +80,7 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
     let mut last_byte = Instant::now();
     let failure: Option<(ErrorKind, String)> = 'read: loop {
         let limit = limits.next(last_byte, col.out.ttft.is_some());
-        let item = match within(limit, stream.next()).await {
+        let item = match deadline.within(limit, stream.next()).await {
             Ok(item) => item,
             Err(kind) => break Some((kind, limits.message(kind))),
         };
@@ -166,25 +170,67 @@ impl Limits {
     }
 }
 
-/// Await `fut` until the deadline, if any.
-async fn within<F: Future>(
-    limit: Option<(Instant, ErrorKind)>,
-    fut: F,
-) -> Result<F::Output, ErrorKind> {
-    match limit {
-        None => Ok(fut.await),
-        Some((at, kind)) => tokio::time::timeout_at(at.into(), fut)
-            .await
-            .map_err(|_| kind),
+/// One timer for a whole attempt. Deadlines only ever move later (the TTFT
+/// limit goes away at the first token, the idle limit follows each read),
+/// so the timer stays armed at the deadline it was set to and is re-armed
+/// only when it fires before the current one: one timer registration per
+/// attempt instead of one per read (each costs a lock on the timer wheel,
+/// and sometimes a wake-up of the thread that drives it).
+struct Deadline {
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    armed: Option<Instant>,
+}
+
+impl Deadline {
+    fn new() -> Deadline {
+        Deadline {
+            sleep: Box::pin(tokio::time::sleep_until(tokio::time::Instant::now())),
+            armed: None,
+        }
+    }
+
+    /// Await `fut` until `limit` (the current deadline), if any.
+    async fn within<F: Future>(
+        &mut self,
+        limit: Option<(Instant, ErrorKind)>,
+        fut: F,
+    ) -> Result<F::Output, ErrorKind> {
+        let Some((at, kind)) = limit else {
+            return Ok(fut.await);
+        };
+        let mut fut = std::pin::pin!(fut);
+        loop {
+            if self.armed.is_none_or(|armed| armed > at) {
+                self.sleep.as_mut().reset(at.into());
+                self.armed = Some(at);
+            }
+            tokio::select! {
+                biased;
+                out = &mut fut => return Ok(out),
+                () = &mut self.sleep => {
+                    self.armed = None;
+                    if Instant::now() >= at {
+                        return Err(kind);
+                    }
+                }
+            }
+        }
     }
 }
 
 /// The body of an error answer, best effort and bounded.
-async fn read_error_body(resp: reqwest::Response, limits: &Limits) -> Vec<u8> {
+async fn read_error_body(
+    resp: reqwest::Response,
+    limits: &Limits,
+    deadline: &mut Deadline,
+) -> Vec<u8> {
     let mut stream = resp.bytes_stream();
     let mut buf = Vec::new();
     let mut last = Instant::now();
-    while let Ok(Some(Ok(bytes))) = within(limits.next(last, false), stream.next()).await {
+    while let Ok(Some(Ok(bytes))) = deadline
+        .within(limits.next(last, false), stream.next())
+        .await
+    {
         last = Instant::now();
         buf.extend_from_slice(&bytes);
         if buf.len() > MAX_ERROR_BODY {
