@@ -201,6 +201,9 @@ fn status_hint(status: u16) -> String {
 pub struct Gateway {
     http: reqwest::Client,
     base: String,
+    /// `{base}/chat/completions`, parsed once (reqwest would parse a string
+    /// URL, IDNA host mapping included, on every request).
+    chat_url: reqwest::Url,
     key: Option<ApiKey>,
     timeouts: Timeouts,
     retry: RetryPolicy,
@@ -272,9 +275,12 @@ impl Gateway {
                 url: base.clone(),
                 message: error_chain(&e),
             })?;
+        let chat_url = reqwest::Url::parse(&format!("{base}/chat/completions"))
+            .map_err(|e| invalid(&e.to_string()))?;
         Ok(Gateway {
             http,
             base,
+            chat_url,
             key: cfg.key,
             timeouts: cfg.timeouts,
             retry: cfg.retry,
@@ -436,8 +442,8 @@ impl Gateway {
         &self.timeouts
     }
 
-    pub(crate) fn chat_url(&self) -> String {
-        self.url("chat/completions")
+    pub(crate) fn chat_url(&self) -> reqwest::Url {
+        self.chat_url.clone()
     }
 
     /// A [`RequestError`] with the key scrubbed and the message trimmed.
