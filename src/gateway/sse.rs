@@ -147,7 +147,7 @@ pub struct Chunk<'a> {
     /// `provider_metadata.gateway.cost`, USD.
     pub metadata_cost: Option<f64>,
     /// `provider_metadata.gateway.routing.finalProvider`, else `provider`.
-    pub provider: Option<String>,
+    pub provider: Option<Cow<'a, str>>,
     /// A mid-stream `error` object.
     pub error: Option<StreamError>,
 }
@@ -183,21 +183,14 @@ pub fn parse_chunk(data: &str) -> Result<Chunk<'_>, MalformedChunk> {
         message: e.to_string(),
         excerpt: data.chars().take(120).collect(),
     })?;
+    let choices = raw.choices.unwrap_or_default();
     let mut chunk = Chunk {
         id: raw.id.map(|t| t.0),
+        content: choices.content,
+        reasoning: choices.reasoning,
+        finish_reason: choices.finish_reason,
         ..Chunk::default()
     };
-    for choice in raw.choices.unwrap_or_default() {
-        if let Some(mut delta) = choice.delta.or(choice.message) {
-            if let Some(c) = delta.content.take() {
-                append(&mut chunk.content, c.0);
-            }
-            append_reasoning(&mut chunk.reasoning, delta);
-        }
-        if chunk.finish_reason.is_none() {
-            chunk.finish_reason = choice.finish_reason.map(|t| t.0);
-        }
-    }
     if let Some(u) = raw.usage {
         chunk.usage_cost = u.cost.as_ref().and_then(NumOrStr::as_f64);
         if u.prompt_tokens.is_some() || u.completion_tokens.is_some() {
@@ -217,10 +210,10 @@ pub fn parse_chunk(data: &str) -> Result<Chunk<'_>, MalformedChunk> {
     }
     if let Some(gw) = raw.provider_metadata.and_then(|m| m.gateway) {
         chunk.metadata_cost = gw.cost.as_ref().and_then(NumOrStr::as_f64);
-        chunk.provider = gw.routing.and_then(|r| r.final_provider);
+        chunk.provider = gw.routing.and_then(|r| r.final_provider).map(|t| t.0);
     }
     if chunk.provider.is_none() {
-        chunk.provider = raw.provider;
+        chunk.provider = raw.provider.map(|t| t.0);
     }
     chunk.error = raw.error.map(ErrorDetail::into_stream_error);
     Ok(chunk)
@@ -259,15 +252,61 @@ struct RawChunk<'a> {
     #[serde(borrow, default)]
     id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    choices: Option<Vec<RawChoice<'a>>>,
+    choices: Option<Choices<'a>>,
     #[serde(default)]
     usage: Option<RawUsage>,
-    #[serde(default)]
-    provider_metadata: Option<RawProviderMetadata>,
-    #[serde(default)]
-    provider: Option<String>,
+    #[serde(borrow, default)]
+    provider_metadata: Option<RawProviderMetadata<'a>>,
+    #[serde(borrow, default)]
+    provider: Option<Text<'a>>,
     #[serde(default)]
     error: Option<ErrorDetail>,
+}
+
+/// `choices[]` folded as it is read (no `Vec` per chunk): the text of every
+/// choice appended, the first `finish_reason` kept.
+#[derive(Default)]
+struct Choices<'a> {
+    content: Cow<'a, str>,
+    reasoning: Cow<'a, str>,
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+impl<'a> Choices<'a> {
+    fn add(&mut self, choice: RawChoice<'a>) {
+        if let Some(mut delta) = choice.delta.or(choice.message) {
+            if let Some(c) = delta.content.take() {
+                append(&mut self.content, c.0);
+            }
+            append_reasoning(&mut self.reasoning, delta);
+        }
+        if self.finish_reason.is_none() {
+            self.finish_reason = choice.finish_reason.map(|t| t.0);
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Choices<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fold<'a>(std::marker::PhantomData<Choices<'a>>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Fold<'a> {
+            type Value = Choices<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of choices")
+            }
+            fn visit_seq<A>(self, mut seq: A) -> Result<Choices<'a>, A::Error>
+            where
+                A: serde::de::SeqAccess<'de>,
+            {
+                let mut out = Choices::default();
+                while let Some(choice) = seq.next_element::<RawChoice<'a>>()? {
+                    out.add(choice);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_seq(Fold(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]
@@ -330,23 +369,23 @@ struct RawCompletionDetails {
 }
 
 #[derive(Deserialize)]
-struct RawProviderMetadata {
-    #[serde(default)]
-    gateway: Option<RawGatewayMetadata>,
+struct RawProviderMetadata<'a> {
+    #[serde(borrow, default)]
+    gateway: Option<RawGatewayMetadata<'a>>,
 }
 
 #[derive(Deserialize)]
-struct RawGatewayMetadata {
+struct RawGatewayMetadata<'a> {
     #[serde(default)]
     cost: Option<NumOrStr>,
-    #[serde(default)]
-    routing: Option<RawRouting>,
+    #[serde(borrow, default)]
+    routing: Option<RawRouting<'a>>,
 }
 
 #[derive(Deserialize)]
-struct RawRouting {
-    #[serde(default, rename = "finalProvider")]
-    final_provider: Option<String>,
+struct RawRouting<'a> {
+    #[serde(borrow, default, rename = "finalProvider")]
+    final_provider: Option<Text<'a>>,
 }
 
 /// A number that some gateways send as a decimal string.
@@ -595,6 +634,23 @@ mod tests {
         assert!(matches!(c.content, Cow::Borrowed("hi")));
         assert!(matches!(c.id, Some(Cow::Borrowed("g"))));
         assert!(matches!(c.finish_reason, Some(Cow::Borrowed("stop"))));
+    }
+
+    #[test]
+    fn every_choice_is_read_and_the_first_finish_reason_kept() {
+        let c = parse_chunk(
+            r#"{"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null},
+                {"index":1,"delta":{"content":"b","reasoning":"r"},"finish_reason":"length"},
+                {"index":2,"message":{"content":"c"},"finish_reason":"stop"}],
+                "provider":"openai"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.content, "abc");
+        assert_eq!(c.reasoning, "r");
+        assert_eq!(c.finish_reason.as_deref(), Some("length"));
+        assert!(matches!(c.provider, Some(Cow::Borrowed("openai"))));
+        let c = parse_chunk(r#"{"choices":null,"id":"g"}"#).unwrap();
+        assert!(!c.has_text() && c.finish_reason.is_none());
     }
 
     #[test]

@@ -326,8 +326,8 @@ impl Collector {
         }
         self.usage_cost = chunk.usage_cost.or(self.usage_cost);
         self.metadata_cost = chunk.metadata_cost.or(self.metadata_cost);
-        if chunk.provider.is_some() {
-            self.out.provider = chunk.provider;
+        if let Some(p) = chunk.provider {
+            self.out.provider = Some(p.into_owned());
         }
         if let Some(e) = chunk.error {
             let tag: Vec<&str> = [e.kind.as_deref(), e.code.as_deref()]
