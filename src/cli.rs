@@ -140,7 +140,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["suites", "models", "out"])]
     pub resume: Option<PathBuf>,
     /// Before the timed run, open min(concurrency, jobs) connections with
-    /// concurrent `GET /models` requests, so no measured request pays for a
+    /// concurrent `HEAD /models` requests, so no measured request pays for a
     /// TCP/TLS connect (excluded from every figure and row).
     #[arg(long)]
     pub warmup: bool,

@@ -392,7 +392,12 @@ pub(crate) async fn run_one(
     };
     if args.warmup {
         let n = args.concurrency.min(plan.len() as usize);
-        let (ok, err) = endpoint.gateway.warm_up(n).await;
+        // On the worker threads, like the run: connection state allocated
+        // from this thread would sit in another malloc arena.
+        let gateway = endpoint.gateway.clone();
+        let (ok, err) = tokio::spawn(async move { gateway.warm_up(n).await })
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
         if let Some(e) = err {
             eprintln!("warning: --warmup opened {ok} of {n} connections: {e}");
         }

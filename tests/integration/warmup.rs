@@ -1,5 +1,5 @@
 //! The first round of a run. `run --warmup`: the connection pool is opened
-//! with `GET /models` before the first timed request, so every chat request
+//! with `HEAD /models` before the first timed request, so every chat request
 //! runs on a warm connection (a counting TCP proxy between the harness and
 //! the sim sees each connection's first request line). `run --ramp-up`: the
 //! first round's starts are spread over the given time.
@@ -108,10 +108,10 @@ fn warmup_opens_the_pool_before_the_first_chat_request() {
     // The warm-up runs before the timed run: the first connection opened
     // carries a catalog request, and the warm-up opens connections
     // concurrently rather than one at a time.
-    assert!(firsts[0].starts_with("GET /v1/models "), "{firsts:?}");
+    assert!(firsts[0].starts_with("HEAD /v1/models "), "{firsts:?}");
     let warm = firsts
         .iter()
-        .filter(|l| l.starts_with("GET /v1/models "))
+        .filter(|l| l.starts_with("HEAD /v1/models "))
         .count();
     assert!((2..=4).contains(&warm), "{firsts:?}");
     // Usually every slot's connection is warm (all 4 start with the GET);
