@@ -43,7 +43,11 @@ impl Exporter for Html {
     ) -> Result<(), ReportError> {
         // Pass 1 picks the failing cases shown (ids only); pass 2 folds in
         // just their rows, so memory does not grow with the run.
-        let list = failures::shortlist(&summary.run.models, records()?);
+        let list = if summary.bad_rows() == 0 {
+            failures::shortlist(&summary.run.models, std::iter::empty())
+        } else {
+            failures::shortlist(&summary.run.models, records()?)
+        };
         let mut fails = failures::Failures::new(&list.models);
         fails.set_failing_total(list.failing);
         if !list.chosen.is_empty() {

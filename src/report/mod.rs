@@ -61,6 +61,20 @@ impl RunSummary {
         }
     }
 
+    /// Rows whose checks failed (`passed` false), over all models.
+    pub fn failed_rows(&self) -> u64 {
+        self.models
+            .iter()
+            .map(|m| m.checked.saturating_sub(m.passed))
+            .sum()
+    }
+
+    /// Rows that failed or erred: none means a writer listing failures
+    /// can skip its pass over the rows.
+    pub fn bad_rows(&self) -> u64 {
+        self.failed_rows() + self.models.iter().map(|m| m.errors).sum::<u64>()
+    }
+
     /// Rebuild the exact aggregate (for `--resume`, shard merges and compare).
     pub fn aggregate(&self) -> Result<Aggregate, MetricsError> {
         Aggregate::from_parts(&self.models, &self.histograms)
