@@ -25,6 +25,24 @@ pub enum SseEvent {
     Done,
 }
 
+/// One event as the parser hands it over: a `data:` payload borrowed from
+/// the parser's buffer (reused from event to event, so reading a stream
+/// allocates nothing per event), or the `[DONE]` terminator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload<'a> {
+    Data(&'a str),
+    Done,
+}
+
+impl Payload<'_> {
+    fn to_event(self) -> SseEvent {
+        match self {
+            Payload::Data(d) => SseEvent::Data(d.to_string()),
+            Payload::Done => SseEvent::Done,
+        }
+    }
+}
+
 /// Incremental SSE parser. Feed it bytes as they arrive.
 #[derive(Debug, Default)]
 pub struct SseParser {
@@ -36,6 +54,8 @@ pub struct SseParser {
     has_data: bool,
     /// The previous byte was a `\r` ending a line; skip a following `\n`.
     after_cr: bool,
+    /// `data` with invalid UTF-8 replaced, when it had any.
+    lossy: String,
 }
 
 impl SseParser {
@@ -45,7 +65,18 @@ impl SseParser {
     }
 
     /// Consume `bytes`, appending every completed event to `out`.
-    pub fn feed(&mut self, mut bytes: &[u8], out: &mut Vec<SseEvent>) {
+    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) {
+        self.feed_with(bytes, |p| out.push(p.to_event()));
+    }
+
+    /// End of input: dispatch an event left without its closing blank line
+    /// (lenient: some servers end with `data: [DONE]\n` and close).
+    pub fn finish(&mut self, out: &mut Vec<SseEvent>) {
+        self.finish_with(|p| out.push(p.to_event()));
+    }
+
+    /// Consume `bytes`, handing every completed event to `sink`.
+    pub fn feed_with(&mut self, mut bytes: &[u8], mut sink: impl FnMut(Payload<'_>)) {
         if self.after_cr && !bytes.is_empty() {
             self.after_cr = false;
             if bytes[0] == b'\n' {
@@ -55,11 +86,11 @@ impl SseParser {
         while let Some(i) = memchr::memchr2(b'\n', b'\r', bytes) {
             let line_end = bytes[i];
             if self.line.is_empty() {
-                self.take_line(&bytes[..i], out);
+                self.take_line(&bytes[..i], &mut sink);
             } else {
                 self.line.extend_from_slice(&bytes[..i]);
                 let line = std::mem::take(&mut self.line);
-                self.take_line(&line, out);
+                self.take_line(&line, &mut sink);
                 self.line = line;
                 self.line.clear();
             }
@@ -75,19 +106,18 @@ impl SseParser {
         self.line.extend_from_slice(bytes);
     }
 
-    /// End of input: dispatch an event left without its closing blank line
-    /// (lenient: some servers end with `data: [DONE]\n` and close).
-    pub fn finish(&mut self, out: &mut Vec<SseEvent>) {
+    /// [`SseParser::finish`] with a sink.
+    pub fn finish_with(&mut self, mut sink: impl FnMut(Payload<'_>)) {
         if !self.line.is_empty() {
             let line = std::mem::take(&mut self.line);
-            self.take_line(&line, out);
+            self.take_line(&line, &mut sink);
         }
-        self.dispatch(out);
+        self.dispatch(&mut sink);
     }
 
-    fn take_line(&mut self, line: &[u8], out: &mut Vec<SseEvent>) {
+    fn take_line(&mut self, line: &[u8], sink: &mut impl FnMut(Payload<'_>)) {
         if line.is_empty() {
-            self.dispatch(out);
+            self.dispatch(sink);
             return;
         }
         if line[0] == b':' {
@@ -110,21 +140,24 @@ impl SseParser {
         // `event:`, `id:`, `retry:` and unknown fields are not used here.
     }
 
-    fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
+    fn dispatch(&mut self, sink: &mut impl FnMut(Payload<'_>)) {
         if !self.has_data {
             return;
         }
         self.has_data = false;
-        let data = std::mem::take(&mut self.data);
-        if data.trim_ascii() == b"[DONE]" {
-            out.push(SseEvent::Done);
+        if self.data.trim_ascii() == b"[DONE]" {
+            sink(Payload::Done);
         } else {
-            let text = match String::from_utf8(data) {
-                Ok(s) => s,
-                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-            };
-            out.push(SseEvent::Data(text));
+            match std::str::from_utf8(&self.data) {
+                Ok(text) => sink(Payload::Data(text)),
+                Err(_) => {
+                    self.lossy.clear();
+                    self.lossy.push_str(&String::from_utf8_lossy(&self.data));
+                    sink(Payload::Data(&self.lossy));
+                }
+            }
         }
+        self.data.clear();
     }
 }
 
@@ -517,6 +550,19 @@ mod tests {
             parts.push(&b[prev..]);
             prop_assert_eq!(events_of(&parts), whole(RECORDED));
         }
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_and_the_buffer_is_reused_per_event() {
+        let mut p = SseParser::new();
+        let mut seen = Vec::new();
+        p.feed_with(b"data: ok\xff\n\ndata: fine\n\ndata: [DONE]\n\n", |ev| {
+            seen.push(match ev {
+                Payload::Data(d) => d.to_string(),
+                Payload::Done => "<done>".to_string(),
+            })
+        });
+        assert_eq!(seen, ["ok\u{fffd}", "fine", "<done>"]);
     }
 
     #[test]

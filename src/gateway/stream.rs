@@ -12,7 +12,7 @@ use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 
 use super::client::{error_chain, Gateway, Outcome, RequestError, Timeouts};
 use super::error::ErrorKind;
-use super::sse::{parse_chunk, SseEvent, SseParser};
+use super::sse::{parse_chunk, Payload, SseParser};
 use super::wire;
 
 /// The result of one attempt and what the server said about retrying.
@@ -76,7 +76,6 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
 
     let mut stream = resp.bytes_stream();
     let mut parser = SseParser::new();
-    let mut events = Vec::new();
     let mut last_byte = Instant::now();
     let failure: Option<(ErrorKind, String)> = 'read: loop {
         let limit = limits.next(last_byte, col.out.ttft.is_some());
@@ -84,12 +83,21 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
             Ok(item) => item,
             Err(kind) => break Some((kind, limits.message(kind))),
         };
-        // Every event of this read arrived now.
+        // Every event of this read arrived now. Events after `[DONE]` or a
+        // stream error are ignored.
         let now = Instant::now();
+        let mut stop: Option<(ErrorKind, String)> = None;
+        let mut sink = |ev: Payload<'_>| {
+            if stop.is_none() && !col.done {
+                if let Err(e) = col.event(ev, now) {
+                    stop = Some(e);
+                }
+            }
+        };
         let eof = match item {
             Some(Ok(bytes)) => {
                 last_byte = now;
-                parser.feed(&bytes, &mut events);
+                parser.feed_with(&bytes, &mut sink);
                 false
             }
             Some(Err(e)) => {
@@ -101,17 +109,12 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
                 break Some((ErrorKind::StreamInterrupted, error_chain(&e)));
             }
             None => {
-                parser.finish(&mut events);
+                parser.finish_with(&mut sink);
                 true
             }
         };
-        for ev in events.drain(..) {
-            if let Err(e) = col.event(ev, now) {
-                break 'read Some(e);
-            }
-            if col.done {
-                break;
-            }
+        if let Some(e) = stop {
+            break 'read Some(e);
         }
         if col.done || (eof && col.out.finish_reason.is_some()) {
             col.end = Some(now);
@@ -290,16 +293,16 @@ impl Collector {
     }
 
     /// Take one event that arrived at `at`; `Err` stops the stream.
-    fn event(&mut self, ev: SseEvent, at: Instant) -> Result<(), (ErrorKind, String)> {
+    fn event(&mut self, ev: Payload<'_>, at: Instant) -> Result<(), (ErrorKind, String)> {
         let data = match ev {
-            SseEvent::Done => {
+            Payload::Done => {
                 self.done = true;
                 return Ok(());
             }
-            SseEvent::Data(d) => d,
+            Payload::Data(d) => d,
         };
         let mut chunk =
-            parse_chunk(&data).map_err(|e| (ErrorKind::MalformedStream, e.to_string()))?;
+            parse_chunk(data).map_err(|e| (ErrorKind::MalformedStream, e.to_string()))?;
         if self.out.generation_id.is_none() {
             self.out.generation_id = chunk.id.take().map(Cow::into_owned);
         }
