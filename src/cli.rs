@@ -150,6 +150,10 @@ pub struct RunArgs {
     /// wait is queue time, never part of TTFT or duration.
     #[arg(long, value_name = "DURATION", value_parser = duration, conflicts_with = "rate")]
     pub ramp_up: Option<std::time::Duration>,
+    /// After Ctrl-C or SIGTERM, how long requests in flight may finish
+    /// before they are abandoned (rows `cancelled`); a second Ctrl-C stops at once.
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = duration)]
+    pub grace: std::time::Duration,
     /// No progress bar or progress lines.
     #[arg(long)]
     pub no_progress: bool,

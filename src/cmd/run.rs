@@ -475,7 +475,7 @@ pub(crate) async fn run_one(
         per_model_concurrency: args.per_model_concurrency,
         max_cost: args.max_cost,
         max_requests: args.max_requests,
-        grace: Duration::from_secs(5),
+        grace: args.grace,
         catalog,
         checks,
         gateway: endpoint.gateway.clone(),

@@ -401,6 +401,48 @@ fn a_second_ctrl_c_abandons_in_flight_requests() {
 }
 
 #[test]
+fn grace_sets_how_long_in_flight_requests_may_finish() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gw = Gateway::start();
+    // Answers take 4 s; a 300 ms grace period abandons them.
+    let suite = suite_file(
+        tmp.path(),
+        "grace.yaml",
+        "name: grace\nmodels: [sim/ttft-4000-itl-10-tok-3-jitter-0]\ncases:\n  - id: a\n    prompt: Take your time.\n",
+    );
+    let run_dir = tmp.path().join("run");
+    let child = spawn(
+        tmp.path(),
+        &run_args(
+            &gw,
+            &suite,
+            &run_dir,
+            &["--repeat", "4", "--concurrency", "2", "--grace", "300ms"],
+        ),
+    );
+    wait_until("two requests in flight", Duration::from_secs(30), || {
+        gw.sim.stats().in_flight == 2
+    });
+    let signalled = Instant::now();
+    signal(&child, libc::SIGTERM);
+    let res = child.wait_with_output().unwrap();
+    assert_eq!(res.status.code(), Some(130), "{}", text(&res));
+    // Well before the answers (≥ 3 s away) would have come.
+    assert!(
+        signalled.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        signalled.elapsed()
+    );
+    let rows = rows(&run_dir);
+    assert_eq!(rows.len(), 4);
+    let abandoned = rows
+        .iter()
+        .filter(|r| r.status == Status::Error && r.error_kind == Some(ErrorKind::Cancelled))
+        .count();
+    assert_eq!(abandoned, 2, "{rows:#?}");
+}
+
+#[test]
 fn a_sim_run_interrupted_after_a_while_resumes_on_its_own_sim() {
     let tmp = tempfile::tempdir().unwrap();
     let suite = slow_suite(tmp.path(), 3);
