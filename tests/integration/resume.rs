@@ -102,6 +102,31 @@ fn journal_lines(run_dir: &Path) -> usize {
         .map(|b| b.iter().filter(|c| **c == b'\n').count())
         .unwrap_or(0)
 }
+/// A run of `repeat` requests of one slow `model`, two at a time, started
+/// and waited for until both of the first two are in flight.
+fn two_in_flight(
+    tmp: &Path,
+    gw: &Gateway,
+    model: &str,
+    repeat: &str,
+    extra: &[&str],
+) -> (Child, PathBuf) {
+    let suite = suite_file(
+        tmp,
+        "slow1.yaml",
+        &format!(
+            "name: slow1\nmodels: [{model}]\ncases:\n  - id: a\n    prompt: Take your time.\n"
+        ),
+    );
+    let run_dir = tmp.join("run");
+    let mut args = vec!["--repeat", repeat, "--concurrency", "2"];
+    args.extend_from_slice(extra);
+    let child = spawn(tmp, &run_args(gw, &suite, &run_dir, &args));
+    wait_until("two requests in flight", Duration::from_secs(30), || {
+        gw.sim.stats().in_flight == 2
+    });
+    (child, run_dir)
+}
 
 /// A suite of `cases` cases on one slow-ish sim model (~250 ms a request).
 fn slow_suite(dir: &Path, cases: usize) -> PathBuf {
@@ -320,24 +345,8 @@ fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
 fn sigterm_lets_in_flight_requests_finish_and_journals_them() {
     let tmp = tempfile::tempdir().unwrap();
     let gw = Gateway::start();
-    let suite = suite_file(
-        tmp.path(),
-        "grace.yaml",
-        "name: grace\nmodels: [sim/ttft-1000-itl-10-tok-5-jitter-0]\ncases:\n  - id: a\n    prompt: Wait for it.\n",
-    );
-    let run_dir = tmp.path().join("run");
-    let child = spawn(
-        tmp.path(),
-        &run_args(
-            &gw,
-            &suite,
-            &run_dir,
-            &["--repeat", "8", "--concurrency", "2"],
-        ),
-    );
-    wait_until("two requests in flight", Duration::from_secs(30), || {
-        gw.sim.stats().in_flight == 2
-    });
+    let model = "sim/ttft-1000-itl-10-tok-5-jitter-0";
+    let (child, run_dir) = two_in_flight(tmp.path(), &gw, model, "8", &[]);
     signal(&child, libc::SIGTERM);
     let res = child.wait_with_output().unwrap();
     assert_eq!(res.status.code(), Some(130), "{}", text(&res));
@@ -405,24 +414,8 @@ fn grace_sets_how_long_in_flight_requests_may_finish() {
     let tmp = tempfile::tempdir().unwrap();
     let gw = Gateway::start();
     // Answers take 4 s; a 300 ms grace period abandons them.
-    let suite = suite_file(
-        tmp.path(),
-        "grace.yaml",
-        "name: grace\nmodels: [sim/ttft-4000-itl-10-tok-3-jitter-0]\ncases:\n  - id: a\n    prompt: Take your time.\n",
-    );
-    let run_dir = tmp.path().join("run");
-    let child = spawn(
-        tmp.path(),
-        &run_args(
-            &gw,
-            &suite,
-            &run_dir,
-            &["--repeat", "4", "--concurrency", "2", "--grace", "300ms"],
-        ),
-    );
-    wait_until("two requests in flight", Duration::from_secs(30), || {
-        gw.sim.stats().in_flight == 2
-    });
+    let model = "sim/ttft-4000-itl-10-tok-3-jitter-0";
+    let (child, run_dir) = two_in_flight(tmp.path(), &gw, model, "4", &["--grace", "300ms"]);
     let signalled = Instant::now();
     signal(&child, libc::SIGTERM);
     let res = child.wait_with_output().unwrap();
