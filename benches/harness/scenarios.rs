@@ -61,6 +61,15 @@ fn suite(o: &Opts, model: &str) -> PathBuf {
     path
 }
 
+/// Every run records its history (the default) into a file of its own: the
+/// cost of recording a run must not depend on what earlier runs left in
+/// `results/history.sqlite`.
+fn fresh_history(o: &Opts, tag: &str) -> PathBuf {
+    let path = o.out.join(format!("{tag}.history.sqlite"));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
 /// `evalgate run` against the separate sim (into a fresh `--out` under the
 /// bench directory); returns its cost, its run dir, and what it had used when
 /// `requests.csv` appeared (the end of the request phase).
@@ -93,6 +102,8 @@ fn run_harness(
             "--out",
         ])
         .arg(&dir)
+        .arg("--history")
+        .arg(fresh_history(o, tag))
         .args(extra)
         .env(KEY_ENV, "bench-dummy-key");
     let (u, at) = procs::run_measured_until(
@@ -506,6 +517,8 @@ fn memory(o: &Opts, rows: &mut Vec<Row>) {
                 "--out",
             ])
             .arg(&dir)
+            .arg("--history")
+            .arg(fresh_history(o, &tag))
             .env(KEY_ENV, "bench-dummy-key");
         let (u, at) = procs::run_measured_until(
             cmd,
