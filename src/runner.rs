@@ -425,8 +425,7 @@ async fn dispatch(
             Err(_) => return,
         };
         if let Some(at) = shared.ramp_slot() {
-            tokio::time::sleep_until(at.into()).await;
-            if shared.stopped().is_some() {
+            if !ramp_wait(&shared, at).await {
                 shared.settle(key.model_index, reserved, None);
                 return;
             }
@@ -449,6 +448,22 @@ async fn dispatch(
             };
             let _ = tx.send(msg).await;
         });
+    }
+}
+
+/// Wait for a ramp-up start time; `false` when the run was stopped first
+/// (checked every 50 ms, so Ctrl-C during a long ramp is not held up).
+async fn ramp_wait(shared: &Shared, at: Instant) -> bool {
+    loop {
+        if shared.stopped().is_some() {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= at {
+            return true;
+        }
+        let wake = at.min(now + Duration::from_millis(50));
+        tokio::time::sleep_until(wake.into()).await;
     }
 }
 

@@ -436,6 +436,41 @@ fn grace_sets_how_long_in_flight_requests_may_finish() {
 }
 
 #[test]
+fn sigterm_during_a_long_ramp_up_stops_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gw = Gateway::start();
+    let suite = slow_suite(tmp.path(), 1);
+    let run_dir = tmp.path().join("run");
+    // Starts due at 0, 15, 30 and 45 s.
+    let args = ["--repeat", "4", "--concurrency", "4", "--ramp-up", "60s"];
+    let child = spawn(tmp.path(), &run_args(&gw, &suite, &run_dir, &args));
+    wait_until("the first request", Duration::from_secs(30), || {
+        gw.sim.stats().requests >= 1
+    });
+    let signalled = Instant::now();
+    signal(&child, libc::SIGTERM);
+    let res = child.wait_with_output().unwrap();
+    assert_eq!(res.status.code(), Some(130), "{}", text(&res));
+    assert!(
+        signalled.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        signalled.elapsed()
+    );
+    let rows = rows(&run_dir);
+    assert_eq!(rows.len(), 4);
+    assert_eq!(
+        gw.sim.stats().requests,
+        1,
+        "nothing started after the signal"
+    );
+    let cancelled = rows
+        .iter()
+        .filter(|r| r.status == Status::Skipped && r.error_kind == Some(ErrorKind::Cancelled))
+        .count();
+    assert_eq!(cancelled, 3, "{rows:#?}");
+}
+
+#[test]
 fn a_sim_run_interrupted_after_a_while_resumes_on_its_own_sim() {
     let tmp = tempfile::tempdir().unwrap();
     let suite = slow_suite(tmp.path(), 3);
