@@ -269,7 +269,7 @@ pub(crate) async fn dispatch(
 }
 
 /// Sleep until `at` in short steps so a stop is noticed; false when stopped.
-async fn wait_until(shared: &Shared, at: Instant) -> bool {
+pub(crate) async fn wait_until(shared: &Shared, at: Instant) -> bool {
     loop {
         if shared.stopped().is_some() {
             return false;

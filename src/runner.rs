@@ -425,7 +425,8 @@ async fn dispatch(
             Err(_) => return,
         };
         if let Some(at) = shared.ramp_slot() {
-            if !ramp_wait(&shared, at).await {
+            // Wakes in short steps so Ctrl-C during a long ramp is noticed.
+            if !crate::openloop::wait_until(&shared, at.into()).await {
                 shared.settle(key.model_index, reserved, None);
                 return;
             }
@@ -448,22 +449,6 @@ async fn dispatch(
             };
             let _ = tx.send(msg).await;
         });
-    }
-}
-
-/// Wait for a ramp-up start time; `false` when the run was stopped first
-/// (checked every 50 ms, so Ctrl-C during a long ramp is not held up).
-async fn ramp_wait(shared: &Shared, at: Instant) -> bool {
-    loop {
-        if shared.stopped().is_some() {
-            return false;
-        }
-        let now = Instant::now();
-        if now >= at {
-            return true;
-        }
-        let wake = at.min(now + Duration::from_millis(50));
-        tokio::time::sleep_until(wake.into()).await;
     }
 }
 
