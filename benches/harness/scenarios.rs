@@ -500,35 +500,7 @@ fn memory(o: &Opts, rows: &mut Vec<Row>) {
     let mut rss = Vec::new();
     for n in [10_000u64, big] {
         let tag = format!("mem-{n}");
-        let dir = o.out.join(&tag);
-        let mut cmd = Command::new(&o.bin);
-        cmd.arg("run")
-            .arg(suite(o, model))
-            .args([
-                "--gateway",
-                &sim.base_url(),
-                "--key-env",
-                KEY_ENV,
-                "--no-catalog",
-            ])
-            .args([
-                "-c",
-                "256",
-                "--repeat",
-                &n.to_string(),
-                "--no-progress",
-                "--out",
-            ])
-            .arg(&dir)
-            .arg("--history")
-            .arg(fresh_history(o, &tag))
-            .env(KEY_ENV, "bench-dummy-key");
-        let (u, at) = procs::run_measured_until(
-            cmd,
-            &o.out.join(format!("{tag}.log")),
-            &dir.join("requests.csv"),
-        );
-        assert_eq!(u.exit_code, 0, "memory run {tag} failed");
+        let (u, dir, at) = run_harness(o, &sim, model, 256, n, &tag, &["--no-progress"]);
         let run_peak = at.max_rss_kib;
         println!(
             "  n={n}: request-phase peak {run_peak} KiB, process peak {} KiB, {:.1} s ({:.0} req/s incl. writing files)",
