@@ -87,6 +87,15 @@ fn signal(child: &Child, sig: libc::c_int) {
     let rc = unsafe { libc::kill(child.id() as libc::pid_t, sig) };
     assert_eq!(rc, 0, "kill({sig})");
 }
+/// SIGTERM the run and wait for it: it must exit 130 (interrupted).
+/// Returns its output and how long it took to exit after the signal.
+fn sigterm_and_wait(child: Child) -> (Output, Duration) {
+    let signalled = Instant::now();
+    signal(&child, libc::SIGTERM);
+    let res = child.wait_with_output().unwrap();
+    assert_eq!(res.status.code(), Some(130), "{}", text(&res));
+    (res, signalled.elapsed())
+}
 
 /// Poll `cond` every 10 ms; panic after `limit`.
 fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
@@ -347,9 +356,7 @@ fn sigterm_lets_in_flight_requests_finish_and_journals_them() {
     let gw = Gateway::start();
     let model = "sim/ttft-1000-itl-10-tok-5-jitter-0";
     let (child, run_dir) = two_in_flight(tmp.path(), &gw, model, "8", &[]);
-    signal(&child, libc::SIGTERM);
-    let res = child.wait_with_output().unwrap();
-    assert_eq!(res.status.code(), Some(130), "{}", text(&res));
+    let (res, _) = sigterm_and_wait(child);
     let err = String::from_utf8_lossy(&res.stderr);
     assert!(err.contains("waiting for those in flight"), "{err}");
     let rows = rows(&run_dir);
@@ -416,16 +423,9 @@ fn grace_sets_how_long_in_flight_requests_may_finish() {
     // Answers take 4 s; a 300 ms grace period abandons them.
     let model = "sim/ttft-4000-itl-10-tok-3-jitter-0";
     let (child, run_dir) = two_in_flight(tmp.path(), &gw, model, "4", &["--grace", "300ms"]);
-    let signalled = Instant::now();
-    signal(&child, libc::SIGTERM);
-    let res = child.wait_with_output().unwrap();
-    assert_eq!(res.status.code(), Some(130), "{}", text(&res));
+    let (_, took) = sigterm_and_wait(child);
     // Well before the answers (≥ 3 s away) would have come.
-    assert!(
-        signalled.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        signalled.elapsed()
-    );
+    assert!(took < Duration::from_secs(3), "{took:?}");
     let rows = rows(&run_dir);
     assert_eq!(rows.len(), 4);
     let abandoned = rows
@@ -447,15 +447,8 @@ fn sigterm_during_a_long_ramp_up_stops_at_once() {
     wait_until("the first request", Duration::from_secs(30), || {
         gw.sim.stats().requests >= 1
     });
-    let signalled = Instant::now();
-    signal(&child, libc::SIGTERM);
-    let res = child.wait_with_output().unwrap();
-    assert_eq!(res.status.code(), Some(130), "{}", text(&res));
-    assert!(
-        signalled.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        signalled.elapsed()
-    );
+    let (_, took) = sigterm_and_wait(child);
+    assert!(took < Duration::from_secs(5), "{took:?}");
     let rows = rows(&run_dir);
     assert_eq!(rows.len(), 4);
     assert_eq!(
