@@ -43,11 +43,8 @@ impl Exporter for Html {
     ) -> Result<(), ReportError> {
         // Pass 1 picks the failing cases shown (ids only); pass 2 folds in
         // just their rows, so memory does not grow with the run.
-        let list = if summary.bad_rows() == 0 {
-            failures::shortlist(&summary.run.models, std::iter::empty())
-        } else {
-            failures::shortlist(&summary.run.models, records()?)
-        };
+        let rows = super::rows_if(summary.bad_rows() > 0, records)?;
+        let list = failures::shortlist(&summary.run.models, rows);
         let mut fails = failures::Failures::new(&list.models);
         fails.set_failing_total(list.failing);
         if !list.chosen.is_empty() {

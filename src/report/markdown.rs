@@ -27,12 +27,9 @@ impl Exporter for Markdown {
         records: &Records<'r>,
         out: &mut dyn std::io::Write,
     ) -> Result<(), ReportError> {
-        // Only failing rows are listed: skip the pass when there are none.
-        let bytes = if summary.failed_rows() == 0 {
-            self.bytes(summary, &mut std::iter::empty())?
-        } else {
-            self.bytes(summary, &mut *records()?)?
-        };
+        // Only failing rows are listed.
+        let mut rows = super::rows_if(summary.failed_rows() > 0, records)?;
+        let bytes = self.bytes(summary, &mut *rows)?;
         out.write_all(&bytes).map_err(super::write_err("report.md"))
     }
 }

@@ -120,6 +120,20 @@ pub enum ReportError {
 pub type Records<'r> =
     dyn Fn() -> Result<Box<dyn Iterator<Item = ResponseRecord> + 'r>, ReportError> + 'r;
 
+/// A pass over the rows when `needed`, else no rows at all: writers that
+/// list only failing rows skip reading the journal when the summary says
+/// there are none.
+pub(crate) fn rows_if<'r>(
+    needed: bool,
+    records: &Records<'r>,
+) -> Result<Box<dyn Iterator<Item = ResponseRecord> + 'r>, ReportError> {
+    if needed {
+        records()
+    } else {
+        Ok(Box::new(std::iter::empty()))
+    }
+}
+
 /// One output format: a pure function from a finished run to file bytes.
 pub trait Exporter {
     /// The file name this format is written to inside the run directory.
