@@ -4,8 +4,9 @@
 //! handed to the OS within [`FLUSH_WITHIN`] (one write per batch rather than
 //! per request), so a crash (even `kill -9`) loses at most the lines of that
 //! last moment, whose jobs `--resume` sends again. `--resume` reads the
-//! journal back, drops a torn last line, and carries on appending. Everything else in the run directory is derived from
-//! the journal and the plan at the end of the run.
+//! journal back, drops a torn last line, and carries on appending.
+//! Everything else in the run directory is derived from the journal and the
+//! plan at the end of the run.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};

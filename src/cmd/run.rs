@@ -2,6 +2,7 @@
 //! before anything is sent; run; write the run directory; print the table;
 //! return the exit code the CI gate reads.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -392,12 +393,10 @@ pub(crate) async fn run_one(
     };
     if args.warmup {
         let n = args.concurrency.min(plan.len() as usize);
-        // On the worker threads, like the run: connection state allocated
-        // from this thread would sit in another malloc arena.
+        // Like the run: connection state allocated from this thread would
+        // sit in another malloc arena.
         let gateway = endpoint.gateway.clone();
-        let (ok, err) = tokio::spawn(async move { gateway.warm_up(n).await })
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        let (ok, err) = on_worker(async move { gateway.warm_up(n).await }).await;
         if let Some(e) = err {
             eprintln!("warning: --warmup opened {ok} of {n} connections: {e}");
         }
@@ -482,11 +481,9 @@ pub(crate) async fn run_one(
         open_loop,
         ramp_up: args.ramp_up,
     };
-    // On a worker thread: the future `block_on` drives would be woken
-    // through a futex for each finished request the collector receives.
-    let mut outcome = tokio::spawn(runner::execute(ctx, journal, aggregate, done, progress))
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    // The collector in `block_on` would be woken through a futex for each
+    // finished request it receives.
+    let mut outcome = on_worker(runner::execute(ctx, journal, aggregate, done, progress)).await;
     if args.duration.is_some() {
         // A time-bounded run sends what fits in the time: plan jobs it never
         // reached were not planned to run, so they are not skipped rows.
@@ -522,6 +519,14 @@ pub(crate) async fn run_one(
         outcome.journal_error.is_some(),
     );
     Ok(crate::cmd::compare::finish_run(args, gate, &summary, &dir, code).await)
+}
+
+/// Run `fut` as a task on the runtime's worker threads rather than on the
+/// thread driving `block_on`; a panic in it is re-raised here.
+async fn on_worker<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> T {
+    tokio::spawn(fut)
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 fn print_summary(summary: &RunSummary, dir: &Path) {

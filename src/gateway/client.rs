@@ -310,7 +310,7 @@ impl Gateway {
     /// idle connections, so every pooled connection has carried a request
     /// (and is surely open) before the first timed one.
     pub async fn warm_up(&self, n: usize) -> (usize, Option<String>) {
-        let url = format!("{}/models", self.base);
+        let url = self.url("models");
         let one = || async {
             // HEAD: the answer has no body, so each pooled connection's
             // read buffer stays small (GET grew it for the catalog: +12 KiB
