@@ -16,31 +16,14 @@ use serde::Deserialize;
 use super::wire::ErrorDetail;
 use crate::record::Usage;
 
-/// One server-sent event of interest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SseEvent {
-    /// A `data:` payload (multi-line data joined with `\n`).
-    Data(String),
-    /// The `data: [DONE]` terminator.
-    Done,
-}
-
-/// One event as the parser hands it over: a `data:` payload borrowed from
-/// the parser's buffer (reused from event to event, so reading a stream
-/// allocates nothing per event), or the `[DONE]` terminator.
+/// One event as the parser hands it over: a `data:` payload (multi-line
+/// data joined with `\n`) borrowed from the parser's buffer, reused from
+/// event to event so reading a stream allocates nothing per event; or the
+/// `data: [DONE]` terminator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Payload<'a> {
     Data(&'a str),
     Done,
-}
-
-impl Payload<'_> {
-    fn to_event(self) -> SseEvent {
-        match self {
-            Payload::Data(d) => SseEvent::Data(d.to_string()),
-            Payload::Done => SseEvent::Done,
-        }
-    }
 }
 
 /// Incremental SSE parser. Feed it bytes as they arrive.
@@ -64,19 +47,8 @@ impl SseParser {
         Self::default()
     }
 
-    /// Consume `bytes`, appending every completed event to `out`.
-    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) {
-        self.feed_with(bytes, |p| out.push(p.to_event()));
-    }
-
-    /// End of input: dispatch an event left without its closing blank line
-    /// (lenient: some servers end with `data: [DONE]\n` and close).
-    pub fn finish(&mut self, out: &mut Vec<SseEvent>) {
-        self.finish_with(|p| out.push(p.to_event()));
-    }
-
     /// Consume `bytes`, handing every completed event to `sink`.
-    pub fn feed_with(&mut self, mut bytes: &[u8], mut sink: impl FnMut(Payload<'_>)) {
+    pub fn feed(&mut self, mut bytes: &[u8], mut sink: impl FnMut(Payload<'_>)) {
         if self.after_cr && !bytes.is_empty() {
             self.after_cr = false;
             if bytes[0] == b'\n' {
@@ -106,8 +78,9 @@ impl SseParser {
         self.line.extend_from_slice(bytes);
     }
 
-    /// [`SseParser::finish`] with a sink.
-    pub fn finish_with(&mut self, mut sink: impl FnMut(Payload<'_>)) {
+    /// End of input: dispatch an event left without its closing blank line
+    /// (lenient: some servers end with `data: [DONE]\n` and close).
+    pub fn finish(&mut self, mut sink: impl FnMut(Payload<'_>)) {
         if !self.line.is_empty() {
             let line = std::mem::take(&mut self.line);
             self.take_line(&line, &mut sink);
@@ -489,13 +462,26 @@ mod tests {
         "data: [DONE]\n\n",
     );
 
+    /// A [`Payload`] kept past the parser's next event.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    enum SseEvent {
+        Data(String),
+        Done,
+    }
+
     fn events_of(parts: &[&[u8]]) -> Vec<SseEvent> {
         let mut p = SseParser::new();
         let mut out = Vec::new();
+        let mut keep = |ev: Payload<'_>| {
+            out.push(match ev {
+                Payload::Data(d) => SseEvent::Data(d.to_string()),
+                Payload::Done => SseEvent::Done,
+            })
+        };
         for part in parts {
-            p.feed(part, &mut out);
+            p.feed(part, &mut keep);
         }
-        p.finish(&mut out);
+        p.finish(&mut keep);
         out
     }
 
@@ -556,7 +542,7 @@ mod tests {
     fn invalid_utf8_is_replaced_and_the_buffer_is_reused_per_event() {
         let mut p = SseParser::new();
         let mut seen = Vec::new();
-        p.feed_with(b"data: ok\xff\n\ndata: fine\n\ndata: [DONE]\n\n", |ev| {
+        p.feed(b"data: ok\xff\n\ndata: fine\n\ndata: [DONE]\n\n", |ev| {
             seen.push(match ev {
                 Payload::Data(d) => d.to_string(),
                 Payload::Done => "<done>".to_string(),

@@ -97,7 +97,7 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
         let eof = match item {
             Some(Ok(bytes)) => {
                 last_byte = now;
-                parser.feed_with(&bytes, &mut sink);
+                parser.feed(&bytes, &mut sink);
                 false
             }
             Some(Err(e)) => {
@@ -109,7 +109,7 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
                 break Some((ErrorKind::StreamInterrupted, error_chain(&e)));
             }
             None => {
-                parser.finish_with(&mut sink);
+                parser.finish(&mut sink);
                 true
             }
         };
