@@ -29,11 +29,29 @@ pub fn bin() -> Command {
     ] {
         cmd.env_remove(var);
     }
-    cmd.env(
-        "XDG_CACHE_HOME",
-        std::env::temp_dir().join("evalgate-test-cache"),
-    );
+    cmd.env("XDG_CACHE_HOME", test_cache_dir());
     cmd
+}
+
+/// A catalog cache directory of its own for each invocation. The cache is
+/// keyed by gateway URL, and test servers listen on random loopback ports: a
+/// shared cache could answer for a port another server had earlier (in this
+/// run or a previous one) and list other models. Kept under one directory
+/// per test process, emptied on first use.
+fn test_cache_dir() -> PathBuf {
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let root = ROOT.get_or_init(|| {
+        let dir = std::env::temp_dir()
+            .join("evalgate-test-cache")
+            .join(std::process::id().to_string());
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    });
+    root.join(
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_string(),
+    )
 }
 
 /// Run `evalgate` with args; returns the output (stdout, stderr, status).
