@@ -4,9 +4,11 @@
 use crate::cli::{Cli, Command};
 use crate::cmd;
 
-/// Run the command; errors carry their exit code via [`crate::exit::code_for`].
+/// Run the command; an error's exit code comes from [`crate::exit::Error`].
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
+        // A list of concurrency levels is a sweep of runs.
+        Command::Run(args) if args.concurrency_levels.len() > 1 => cmd::sweep::run(*args).await,
         Command::Run(args) => cmd::run::run(*args).await,
         Command::Validate(args) => Ok(cmd::validate::run(&args)),
         Command::Models(args) => cmd::info::models(&args).await,
@@ -35,8 +37,9 @@ pub fn main_with(cli: Cli) -> i32 {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            crate::exit::code_for(&err)
+            let err = crate::exit::Error::from(err);
+            eprintln!("error: {err}");
+            err.exit_code()
         }
     }
 }

@@ -199,7 +199,7 @@ pub struct RunArgs {
     pub rate: Option<f64>,
     /// How `--rate` spaces sends: evenly, or as a Poisson process seeded by `--seed`.
     #[arg(long, value_enum, default_value = "constant", requires = "rate")]
-    pub arrivals: crate::openloop::Arrivals,
+    pub arrivals: crate::runner::openloop::Arrivals,
     /// With `--rate`: keep sending, cycling through the plan's jobs, until this much time has passed.
     #[arg(long, value_name = "DURATION", value_parser = duration, requires = "rate")]
     pub duration: Option<std::time::Duration>,

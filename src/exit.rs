@@ -1,5 +1,12 @@
-//! Exit codes, in one place, and the error type that carries "this was the
-//! user's input" up to `main`.
+//! The exit policy, in one place: the documented codes, the one [`worse`]
+//! that ranks them, and the typed top-level [`Error`] whose
+//! [`Error::exit_code`] maps what stopped a command to its code.
+//!
+//! Imports nothing of the crate: every layer may mark an error as the user's
+//! input ([`usage`], [`usage!`](crate::usage)) without knowing who reports it.
+
+use std::error::Error as StdError;
+use std::fmt;
 
 /// Success.
 pub const OK: i32 = 0;
@@ -12,34 +19,137 @@ pub const RUN_FAILED: i32 = 3;
 /// Interrupted by Ctrl-C or SIGTERM.
 pub const INTERRUPTED: i32 = 130;
 
-/// A problem with the user's input or configuration, found before anything
-/// was sent. `main` maps it to exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-impl UsageError {
-    pub fn new(msg: impl Into<String>) -> Self {
-        UsageError(msg.into())
+/// The worse of two exit codes: interrupted > run failed > usage > failed >
+/// ok. An unknown non-zero code ranks as a failure, never as success.
+pub fn worse(a: i32, b: i32) -> i32 {
+    let rank = |c: i32| match c {
+        INTERRUPTED => 4,
+        RUN_FAILED => 3,
+        USAGE => 2,
+        OK => 0,
+        _ => 1,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
     }
 }
 
-/// Shorthand for returning a usage error from an `anyhow` function.
+/// A problem with the user's input or configuration, found before anything
+/// was sent: a message, or a typed error of a lower layer kept as it is
+/// (its text and its sources print unchanged). Exit code 2.
+#[derive(Debug)]
+pub struct UsageError(Box<dyn StdError + Send + Sync>);
+
+impl UsageError {
+    /// A usage error from a message.
+    pub fn new(msg: impl Into<String>) -> Self {
+        UsageError(msg.into().into())
+    }
+
+    /// The error as it was raised (downcast it to the layer's own type).
+    pub fn get_ref(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        self.0.as_ref()
+    }
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl StdError for UsageError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0.source()
+    }
+}
+
+/// Mark a typed error as the user's input (exit 2), keeping its type.
+pub fn usage<E: StdError + Send + Sync + 'static>(err: E) -> anyhow::Error {
+    anyhow::Error::new(UsageError(Box::new(err)))
+}
+
+/// Shorthand for returning a usage error with a message from an `anyhow` function.
 #[macro_export]
 macro_rules! usage {
     ($($arg:tt)*) => {
-        anyhow::Error::new($crate::exit::UsageError(format!($($arg)*)))
+        anyhow::Error::new($crate::exit::UsageError::new(format!($($arg)*)))
     };
 }
 
-/// The exit code for an error that ended a command.
-pub fn code_for(err: &anyhow::Error) -> i32 {
-    let is_usage = err.chain().any(|e| {
-        e.is::<UsageError>() || e.is::<crate::suite::SuiteError>() || e.is::<clap::Error>()
-    });
-    if is_usage {
-        USAGE
-    } else {
-        RUN_FAILED
+/// What stopped a command: the typed top-level error. Commands return
+/// `anyhow` errors; this is where they are sorted into exit codes, by the
+/// [`UsageError`] marker anywhere in their chain.
+#[derive(Debug)]
+pub enum Error {
+    /// Bad input or configuration, found before anything was sent.
+    Usage(anyhow::Error),
+    /// The command or the run itself failed.
+    Failed(anyhow::Error),
+}
+
+impl Error {
+    /// The documented exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => USAGE,
+            Error::Failed(_) => RUN_FAILED,
+        }
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(err: anyhow::Error) -> Self {
+        if err
+            .chain()
+            .any(|e| e.is::<UsageError>() || e.is::<clap::Error>())
+        {
+            Error::Usage(err)
+        } else {
+            Error::Failed(err)
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    /// The whole chain, `outer: inner: ...`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (Error::Usage(e) | Error::Failed(e)) = self;
+        write!(f, "{e:#}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worse_ranks_every_code() {
+        let order = [OK, FAILED, USAGE, RUN_FAILED, INTERRUPTED];
+        for (i, &a) in order.iter().enumerate() {
+            for (j, &b) in order.iter().enumerate() {
+                assert_eq!(worse(a, b), order[i.max(j)], "worse({a}, {b})");
+            }
+        }
+        assert_eq!(worse(OK, 42), 42, "an unknown failure is not success");
+        assert_eq!(worse(USAGE, 42), USAGE);
+    }
+
+    #[test]
+    fn typed_errors_keep_their_type_text_and_code() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let err = Error::from(usage(io).context("reading suites/a.yaml"));
+        assert_eq!(err.exit_code(), USAGE);
+        assert_eq!(err.to_string(), "reading suites/a.yaml: gone");
+        let Error::Usage(inner) = &err else {
+            panic!("not a usage error")
+        };
+        let marked = inner.downcast_ref::<UsageError>().unwrap();
+        assert!(marked.get_ref().is::<std::io::Error>());
+        let failed = Error::from(anyhow::anyhow!("gateway unreachable"));
+        assert_eq!(failed.exit_code(), RUN_FAILED);
+        assert_eq!(Error::from(crate::usage!("bad flag")).exit_code(), USAGE);
     }
 }

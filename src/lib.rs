@@ -17,7 +17,6 @@ pub mod history;
 pub mod journal;
 pub mod merge;
 pub mod metrics;
-pub mod openloop;
 pub mod output;
 pub mod plan;
 pub mod pricing;

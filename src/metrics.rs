@@ -20,7 +20,7 @@ use hdrhistogram::Histogram;
 use crate::record::{ErrorKind, ResponseRecord, Status};
 
 mod summary;
-pub use summary::{ExactSums, ModelSummary, SerializedHistograms};
+pub use summary::{ExactSums, ModelSummary, RunSummary, SerializedHistograms, SCHEMA_VERSION};
 
 /// Significant figures kept by every histogram (0.1 % resolution).
 const SIGFIG: u8 = 3;

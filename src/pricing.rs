@@ -5,75 +5,10 @@
 //! by the request's input token count and applies to the whole request, for
 //! every token class (input, cached, cache write and output). No I/O here.
 
-use serde::{Deserialize, Serialize};
-
-use crate::record::Usage;
-
-/// One price band: applies when `min <= input_tokens < max` (`max` exclusive,
-/// `None` = unbounded).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Tier {
-    pub min: u64,
-    pub max: Option<u64>,
-    /// USD per token.
-    pub price: f64,
-}
-
-/// A price with optional tiers; `base` applies when no tier matches.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Tiered {
-    /// USD per token.
-    pub base: f64,
-    pub tiers: Vec<Tier>,
-}
-
-impl Tiered {
-    /// A single price with no tiers.
-    pub fn flat(price: f64) -> Self {
-        Tiered {
-            base: price,
-            tiers: Vec::new(),
-        }
-    }
-
-    /// The price per token for a request with `input_tokens` input tokens.
-    pub fn at(&self, input_tokens: u64) -> f64 {
-        self.tiers
-            .iter()
-            .find(|t| t.min <= input_tokens && t.max.is_none_or(|max| input_tokens < max))
-            .map_or(self.base, |t| t.price)
-    }
-}
-
-/// A model's prices per token class; any may be missing.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ModelPrices {
-    pub input: Option<Tiered>,
-    pub output: Option<Tiered>,
-    /// Cached input tokens read; falls back to `input` when missing.
-    pub cache_read: Option<Tiered>,
-    /// Input tokens written to the cache; falls back to `input` when missing.
-    pub cache_write: Option<Tiered>,
-}
+use crate::record::{CostSource, Usage};
+pub use crate::record::{ModelPrices, Tier, Tiered};
 
 impl ModelPrices {
-    /// Flat prices given in USD per million tokens (as a suite's `pricing:`
-    /// section writes them).
-    pub fn per_million(
-        input: f64,
-        output: f64,
-        cache_read: Option<f64>,
-        cache_write: Option<f64>,
-    ) -> Self {
-        let per_token = |p: f64| Tiered::flat(p / 1_000_000.0);
-        ModelPrices {
-            input: Some(per_token(input)),
-            output: Some(per_token(output)),
-            cache_read: cache_read.map(per_token),
-            cache_write: cache_write.map(per_token),
-        }
-    }
-
     /// USD for one request's usage; `None` when the input or output price is
     /// missing (never a silent zero).
     ///
@@ -96,6 +31,32 @@ impl ModelPrices {
                 + usage.cache_write_tokens as f64 * cache_write
                 + usage.output_tokens as f64 * output,
         )
+    }
+}
+
+/// The cost of one answer and where the figure came from, in the order the
+/// design fixes: the gateway's own figure, then catalog price × tokens, then
+/// a price given in the suite. `None` with [`CostSource::Unknown`] when no
+/// figure is available (never a silent zero). The suite's prices are looked
+/// up only when needed.
+pub fn resolve_cost(
+    gateway_cost: Option<f64>,
+    usage: Option<&Usage>,
+    catalog: Option<&ModelPrices>,
+    suite: impl FnOnce() -> Option<ModelPrices>,
+) -> (Option<f64>, CostSource) {
+    if let Some(c) = gateway_cost {
+        return (Some(c), CostSource::Gateway);
+    }
+    let Some(usage) = usage else {
+        return (None, CostSource::Unknown);
+    };
+    if let Some(c) = catalog.and_then(|p| p.cost(usage)) {
+        return (Some(c), CostSource::Catalog);
+    }
+    match suite().and_then(|p| p.cost(usage)) {
+        Some(c) => (Some(c), CostSource::Suite),
+        None => (None, CostSource::Unknown),
     }
 }
 

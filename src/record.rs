@@ -1,4 +1,8 @@
-//! The row vocabulary shared by every layer: what one request produced.
+//! The vocabulary shared by every layer: what one request asked and
+//! produced (messages, check specs, usage, error kinds, prices, the row).
+//!
+//! This module is the bottom of the crate: it imports nothing of evalgate,
+//! so any layer may use it and it can never take part in a cycle.
 //!
 //! These types are the output contract: `requests.csv` columns and the
 //! `responses.jsonl` records are serialized straight from them, so renaming a
@@ -6,7 +10,13 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::gateway::error::ErrorKind;
+mod error_kind;
+mod message;
+mod prices;
+
+pub use error_kind::ErrorKind;
+pub use message::{AssertSpec, Message};
+pub use prices::{ModelPrices, Tier, Tiered};
 
 /// Whether a job was sent and what came back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

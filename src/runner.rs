@@ -13,6 +13,8 @@
 //! are abandoned. Jobs that never ran are not journaled, so `--resume` runs
 //! them; the run directory lists them as skipped rows.
 
+pub mod openloop;
+
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,7 +27,7 @@ use crate::gateway::{ChatRequest, Gateway, Outcome};
 use crate::journal::{JournalError, JournalWriter};
 use crate::metrics::Aggregate;
 use crate::plan::Plan;
-use crate::pricing::ModelPrices;
+use crate::pricing::{self, ModelPrices};
 use crate::progress::Progress;
 use crate::record::{
     CheckResult, CostSource, ErrorKind, JobKey, RequestRow, ResponseRecord, Status,
@@ -116,7 +118,7 @@ pub struct RunContext {
     pub checks: Vec<Vec<Check>>,
     pub gateway: Arc<Gateway>,
     /// Rate mode (`--rate`): an open-loop schedule instead of closed-loop slots.
-    pub open_loop: Option<crate::openloop::OpenLoop>,
+    pub open_loop: Option<crate::runner::openloop::OpenLoop>,
     /// `--ramp-up`: the first `concurrency` starts are spread evenly over it.
     pub ramp_up: Option<Duration>,
 }
@@ -130,7 +132,7 @@ pub struct RunOutcome {
     pub abandoned: Vec<JobKey>,
     pub journal_error: Option<JournalError>,
     /// Rate mode only: what the open-loop sender did.
-    pub open_loop: Option<crate::openloop::OpenLoopReport>,
+    pub open_loop: Option<crate::runner::openloop::OpenLoopReport>,
 }
 
 pub(crate) enum Msg {
@@ -255,7 +257,7 @@ pub async fn execute(
     let done_snapshot = Arc::new(done.clone());
 
     let open_loop = shared.ctx.open_loop.map(|cfg| {
-        tokio::spawn(crate::openloop::dispatch(
+        tokio::spawn(crate::runner::openloop::dispatch(
             shared.clone(),
             cfg,
             global.clone(),
@@ -426,7 +428,7 @@ async fn dispatch(
         };
         if let Some(at) = shared.ramp_slot() {
             // Wakes in short steps so Ctrl-C during a long ramp is noticed.
-            if !crate::openloop::wait_until(&shared, at.into()).await {
+            if !crate::runner::openloop::wait_until(&shared, at.into()).await {
                 shared.settle(key.model_index, reserved, None);
                 return;
             }
@@ -488,30 +490,20 @@ fn suite_prices(suite: &Suite, model: &str) -> Option<ModelPrices> {
         .map(|p| ModelPrices::per_million(p.input, p.output, p.cache_read, p.cache_write))
 }
 
-/// The cost of one outcome and where the figure came from.
-pub fn resolve_cost(
+/// The cost of one outcome and where the figure came from (see
+/// [`pricing::resolve_cost`]).
+fn resolve_cost(
     outcome: &Outcome,
     model: &str,
     catalog: Option<&Catalog>,
     suite: &Suite,
 ) -> (Option<f64>, CostSource) {
-    if let Some(c) = outcome.gateway_cost {
-        return (Some(c), CostSource::Gateway);
-    }
-    let Some(usage) = outcome.usage.as_ref() else {
-        return (None, CostSource::Unknown);
-    };
-    let from_catalog = catalog
+    let listed = catalog
         .and_then(|c| c.get(model))
-        .and_then(|m| m.pricing.as_ref())
-        .and_then(|p| p.cost(usage));
-    if let Some(c) = from_catalog {
-        return (Some(c), CostSource::Catalog);
-    }
-    match suite_prices(suite, model).and_then(|p| p.cost(usage)) {
-        Some(c) => (Some(c), CostSource::Suite),
-        None => (None, CostSource::Unknown),
-    }
+        .and_then(|m| m.pricing.as_ref());
+    pricing::resolve_cost(outcome.gateway_cost, outcome.usage.as_ref(), listed, || {
+        suite_prices(suite, model)
+    })
 }
 
 fn ms(d: Duration) -> f64 {

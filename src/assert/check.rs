@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-use crate::suite::AssertSpec;
+use crate::record::AssertSpec;
 
 /// Every check type, as written after an optional `not-` prefix.
 pub(crate) const CHECK_TYPES: &[&str] = &[

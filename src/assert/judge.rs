@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::suite::Message;
+use crate::record::Message;
 
 /// The grader's system message, word for word.
 pub const JUDGE_SYSTEM: &str = "You are a strict grader. Decide whether the ANSWER satisfies the RUBRIC. Reply with only a JSON object: {\"pass\": true or false, \"reason\": \"<one sentence>\"}";

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::record::CheckResult;
-use crate::suite::{AssertSpec, Message};
+use crate::record::{AssertSpec, Message};
 
 fn spec(kind: &str, value: Option<Value>) -> AssertSpec {
     AssertSpec {

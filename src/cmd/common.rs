@@ -60,7 +60,7 @@ pub fn simple_gateway(args: &GatewayArgs, key: Option<ApiKey>) -> anyhow::Result
         headers: Vec::new(),
         allow_insecure_http: args.allow_insecure_http,
     })
-    .map_err(|e| crate::usage!("{e}"))
+    .map_err(crate::exit::usage)
 }
 
 /// Raise the soft open-files limit to the hard limit: each in-flight stream

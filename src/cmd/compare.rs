@@ -13,8 +13,8 @@ use crate::usage;
 
 /// Exit codes: 1 when a metric regressed, 0 otherwise, 2 for bad input.
 pub async fn run(args: &CompareArgs) -> anyhow::Result<i32> {
-    let thresholds = Thresholds::parse(args.threshold.as_deref()).map_err(|e| usage!("{e}"))?;
-    let current = RunData::load(&args.current).map_err(|e| usage!("{e}"))?;
+    let thresholds = Thresholds::parse(args.threshold.as_deref()).map_err(crate::exit::usage)?;
+    let current = RunData::load(&args.current).map_err(crate::exit::usage)?;
     let baseline = match HistoryRef::parse(&args.baseline) {
         Some(which) => {
             let target = HistoryTarget::from_flag(args.history.url.as_deref());
@@ -31,9 +31,14 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<i32> {
                         history.location()
                     )
                 })?;
-            history.load(&id).await?
+            let run = history.load(&id).await?;
+            RunData {
+                label: format!("history:{id}"),
+                summary: run.summary,
+                rows: run.rows,
+            }
         }
-        None => RunData::load(Path::new(&args.baseline)).map_err(|e| usage!("{e}"))?,
+        None => RunData::load(Path::new(&args.baseline)).map_err(crate::exit::usage)?,
     };
     let cmp = compare::compare(&baseline, &current, &thresholds);
     let text = match args.format {
@@ -152,7 +157,7 @@ pub struct RunGate {
 
 /// Resolve `--baseline` and `--threshold` for a run of `suite`.
 pub async fn prepare_run(args: &RunArgs, suite: &str) -> anyhow::Result<RunGate> {
-    let thresholds = Thresholds::parse(args.threshold.as_deref()).map_err(|e| usage!("{e}"))?;
+    let thresholds = Thresholds::parse(args.threshold.as_deref()).map_err(crate::exit::usage)?;
     let baseline = match args.baseline.as_deref() {
         None => None,
         Some(b) => Some(match HistoryRef::parse(b) {
@@ -213,7 +218,7 @@ pub async fn finish_run(
             Ok(b) => Some(b),
             Err(e) => {
                 eprintln!("error: cannot load the baseline {id} from the history: {e:#}");
-                final_code = worse(final_code, exit::RUN_FAILED);
+                final_code = exit::worse(final_code, exit::RUN_FAILED);
                 None
             }
         },
@@ -232,16 +237,15 @@ pub async fn finish_run(
         };
         let cmp = compare::compare(&base, &current, &gate.thresholds);
         println!("\n{}", render::table(&cmp));
-        final_code = worse(final_code, cmp.exit_code());
+        final_code = exit::worse(final_code, cmp.exit_code());
     }
     if want_history {
         let entry = Entry {
             summary,
-            requests_csv: &requests_csv,
             exit_code: final_code,
             run_dir: Some(dir),
         };
-        match append(&target, &entry).await {
+        match append(&target, &entry, &requests_csv).await {
             Ok(id) => println!("history: {} ({id})", target.display()),
             Err(HistoryError::Requests(e)) => return cannot_read_back(dir, &e, code),
             Err(e) => eprintln!(
@@ -255,29 +259,26 @@ pub async fn finish_run(
 /// `requests.csv` of the finished run is unreadable: the run failed.
 fn cannot_read_back(dir: &Path, e: &dyn std::fmt::Display, code: i32) -> i32 {
     eprintln!("error: cannot read back {}: {e}", dir.display());
-    worse(code, exit::RUN_FAILED)
+    exit::worse(code, exit::RUN_FAILED)
 }
 
 async fn load_stored(target: &HistoryTarget, id: &str) -> anyhow::Result<RunData> {
-    Ok(History::open(target).await?.load(id).await?)
+    let run = History::open(target).await?.load(id).await?;
+    Ok(RunData {
+        label: format!("history:{id}"),
+        summary: run.summary,
+        rows: run.rows,
+    })
 }
 
-async fn append(target: &HistoryTarget, entry: &Entry<'_>) -> Result<String, HistoryError> {
-    History::open(target).await?.append(entry).await
-}
-
-/// The worse of two exit codes (interrupted > run failed > failed > ok).
-pub fn worse(a: i32, b: i32) -> i32 {
-    let rank = |c: i32| match c {
-        exit::INTERRUPTED => 4,
-        exit::RUN_FAILED => 3,
-        exit::USAGE => 2,
-        exit::FAILED => 1,
-        _ => 0,
-    };
-    if rank(b) > rank(a) {
-        b
-    } else {
-        a
-    }
+/// Append a finished run, its rows streamed from its `requests.csv`.
+pub async fn append(
+    target: &HistoryTarget,
+    entry: &Entry<'_>,
+    requests_csv: &Path,
+) -> Result<String, HistoryError> {
+    let mut history = History::open(target).await?;
+    let rows = crate::report::stream_requests(requests_csv)
+        .map_err(|e| HistoryError::Requests(e.to_string()))?;
+    history.append(entry, rows).await
 }

@@ -2,7 +2,7 @@
 //! the merged table; the merged run is appended to the history like a run.
 
 use crate::cli::MergeArgs;
-use crate::history::{Entry, History, HistoryTarget};
+use crate::history::{Entry, HistoryTarget};
 use crate::merge::{self, MergeError};
 use crate::report::table;
 use crate::usage;
@@ -32,12 +32,10 @@ pub async fn run(args: &MergeArgs) -> anyhow::Result<i32> {
         let target = HistoryTarget::from_flag(args.history.url.as_deref());
         let entry = Entry {
             summary: &summary,
-            requests_csv: &requests_csv,
             exit_code: code,
             run_dir: Some(&args.out),
         };
-        let appended = async { History::open(&target).await?.append(&entry).await };
-        match appended.await {
+        match crate::cmd::compare::append(&target, &entry, &requests_csv).await {
             Ok(id) => println!("history: {} ({id})", target.display()),
             Err(e) => eprintln!(
                 "warning: the merged run was not recorded in the history: {e}; pass --no-history to skip it"

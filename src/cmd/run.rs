@@ -30,9 +30,6 @@ use crate::usage;
 pub async fn run(mut args: RunArgs) -> anyhow::Result<i32> {
     common::raise_fd_limit();
     args.concurrency = args.concurrency_levels.first().copied().unwrap_or(16);
-    if args.concurrency_levels.len() > 1 {
-        return crate::cmd::sweep::run(args).await;
-    }
     if let Some(dir) = args.resume.clone() {
         let meta = output::read_meta(&dir)?;
         if meta.options.rate.is_some() {
@@ -52,29 +49,14 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<i32> {
     }
     // Load every suite first: a bad one stops everything before any request.
     for path in &args.suites {
-        suite::load(path)?;
+        suite::load(path).map_err(exit::usage)?;
     }
     let mut worst = exit::OK;
     for path in &args.suites {
         let code = run_one(&args, path, None).await?;
-        worst = worse(worst, code);
+        worst = exit::worse(worst, code);
     }
     Ok(worst)
-}
-
-pub(crate) fn worse(a: i32, b: i32) -> i32 {
-    let rank = |c: i32| match c {
-        exit::INTERRUPTED => 4,
-        exit::RUN_FAILED => 3,
-        exit::FAILED => 2,
-        exit::OK => 0,
-        _ => 1,
-    };
-    if rank(b) > rank(a) {
-        b
-    } else {
-        a
-    }
 }
 
 /// The arguments a resumed run had, from its metadata; flags given now
@@ -249,7 +231,7 @@ async fn connect(args: &RunArgs, suite: &Suite) -> anyhow::Result<Endpoint> {
         ],
         allow_insecure_http: args.gateway.allow_insecure_http,
     })
-    .map_err(|e| usage!("{e}"))?;
+    .map_err(crate::exit::usage)?;
     Ok(Endpoint {
         gateway: Arc::new(gateway),
         key_env,
@@ -332,7 +314,7 @@ pub(crate) async fn run_one(
     path: &Path,
     resume: Option<(PathBuf, RunMeta)>,
 ) -> anyhow::Result<i32> {
-    let mut suite = suite::load(path)?;
+    let mut suite = suite::load(path).map_err(exit::usage)?;
     let models = if args.models.is_empty() {
         suite.models.clone()
     } else {
@@ -457,7 +439,7 @@ pub(crate) async fn run_one(
         }
     }
     let journal = JournalWriter::open(&dir)?;
-    let open_loop = args.rate.map(|rate| crate::openloop::OpenLoop {
+    let open_loop = args.rate.map(|rate| crate::runner::openloop::OpenLoop {
         rate,
         arrivals: args.arrivals,
         seed: args.seed,

@@ -35,6 +35,7 @@ pub struct SweepRow {
 
 /// Run the sweep; the worst sub-run exit code wins.
 pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
+    super::common::raise_fd_limit();
     if args.resume.is_some() {
         return Err(usage!(
             "--resume continues one run; a --concurrency list starts a sweep: drop one of them"
@@ -45,7 +46,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
             "a --concurrency sweep runs one suite; run the suites one at a time"
         ));
     };
-    let suite = crate::suite::load(suite_path)?;
+    let suite = crate::suite::load(suite_path).map_err(crate::exit::usage)?;
     let base = match &args.out {
         Some(d) => d.clone(),
         None => Path::new("results")
@@ -64,7 +65,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         sub.out = Some(dir.clone());
         println!("== concurrency {level} → {}", dir.display());
         let code = super::run::run_one(&sub, suite_path, None).await?;
-        worst = super::run::worse(worst, code);
+        worst = crate::exit::worse(worst, code);
         let summary = crate::report::json::read_summary(&dir.join("summary.json"))
             .with_context(|| format!("cannot read the summary of {}", dir.display()))?;
         rows.extend(sweep_rows(level, &summary));

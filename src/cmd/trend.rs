@@ -9,7 +9,7 @@ use crate::usage;
 /// Print the trend; 0 on success, 2 when there is nothing to show.
 pub async fn run(args: &TrendArgs) -> anyhow::Result<i32> {
     let points: Vec<TrendPoint> = match (&args.dir, &args.suite) {
-        (Some(dir), _) => trend::from_dir(dir).map_err(|e| usage!("{e}"))?,
+        (Some(dir), _) => trend::from_dir(dir).map_err(crate::exit::usage)?,
         (None, Some(suite)) => {
             let target = HistoryTarget::from_flag(args.history.url.as_deref());
             if let HistoryTarget::Sqlite(p) = &target {
@@ -20,7 +20,7 @@ pub async fn run(args: &TrendArgs) -> anyhow::Result<i32> {
                     ));
                 }
             }
-            let history = History::open(&target).await.map_err(|e| usage!("{e}"))?;
+            let history = History::open(&target).await.map_err(crate::exit::usage)?;
             let runs = history.runs(suite).await?;
             if runs.is_empty() {
                 return Err(usage!(

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::client::{Gateway, GatewayError};
 use super::wire::{self, NumOrStr, TierEntry};
-use crate::pricing::{ModelPrices, Tier, Tiered};
+use crate::record::{ModelPrices, Tier, Tiered};
 
 /// All models the gateway offers.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -12,11 +12,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
-use super::error::ErrorKind;
 use super::wire;
+use crate::record::ErrorKind;
+use crate::record::Message;
 use crate::record::Usage;
 use crate::secret::ApiKey;
-use crate::suite::Message;
 
 /// How long to wait at each stage of a request.
 #[derive(Clone, Debug, PartialEq, Eq)]

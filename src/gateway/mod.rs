@@ -1,16 +1,16 @@
 //! The gateway client layer: HTTP client with timing and retries, the SSE
-//! stream parser, the model catalog, and the error vocabulary.
+//! stream parser and the model catalog. Imports only the shared vocabulary
+//! in [`crate::record`].
 pub mod catalog;
 pub mod client;
-pub mod error;
 pub mod sse;
 mod stream;
 #[cfg(test)]
 mod testserver;
 pub mod wire;
 
+pub use crate::record::ErrorKind;
 pub use client::{
     ChatRequest, Credits, Gateway, GatewayConfig, GatewayError, Outcome, RequestError, RetryPolicy,
     Timeouts,
 };
-pub use error::ErrorKind;

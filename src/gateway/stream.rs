@@ -11,9 +11,9 @@ use futures::StreamExt;
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 
 use super::client::{error_chain, Gateway, Outcome, RequestError, Timeouts};
-use super::error::ErrorKind;
 use super::sse::{parse_chunk, Payload, SseParser};
 use super::wire;
+use crate::record::ErrorKind;
 
 /// The result of one attempt and what the server said about retrying.
 pub(crate) struct Attempt {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::suite::Message;
+use crate::record::Message;
 
 pub(crate) use super::sse::NumOrStr;
 

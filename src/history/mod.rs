@@ -13,7 +13,7 @@ mod store;
 mod target;
 mod value;
 
-pub use store::{Entry, History, StoredRun};
+pub use store::{Entry, History, LoadedRun, StoredRun};
 pub use target::{HistoryTarget, DEFAULT_SQLITE_PATH, HISTORY_URL_ENV};
 
 /// Why the history store could not be used.
@@ -42,7 +42,7 @@ pub enum HistoryError {
     Corrupt { id: String, reason: String },
     /// The run's `requests.csv` could not be read while writing it.
     #[error("cannot store the run's requests: {0}")]
-    Requests(#[from] crate::report::ReportError),
+    Requests(String),
     /// The database was written by a newer evalgate.
     #[error("history database {location} has schema version {found}, newer than this evalgate knows ({known}); upgrade evalgate")]
     TooNew {

@@ -11,16 +11,13 @@ use super::sqlite::Sqlite;
 use super::target::HistoryTarget;
 use super::value::{NextBatch, Value};
 use super::HistoryError;
-use crate::compare::RunData;
+use crate::metrics::RunSummary;
 use crate::record::{RequestRow, Status};
-use crate::report::RunSummary;
 
 /// A finished run to append.
 pub struct Entry<'a> {
     /// The run's summary (what `summary.json` holds).
     pub summary: &'a RunSummary,
-    /// The run's `requests.csv`, streamed into the store in batches.
-    pub requests_csv: &'a Path,
     /// The run's final exit code (0 = green).
     pub exit_code: i32,
     /// The run directory, if it has one.
@@ -40,6 +37,15 @@ pub struct StoredRun {
     pub exit_code: i64,
     /// Its summary.
     pub summary: RunSummary,
+}
+
+/// A stored run's summary and every row, read back for `compare`.
+#[derive(Clone, Debug)]
+pub struct LoadedRun {
+    /// Its summary.
+    pub summary: RunSummary,
+    /// Its rows, in the order they were stored.
+    pub rows: Vec<RequestRow>,
 }
 
 enum Backend {
@@ -179,8 +185,13 @@ impl History {
     }
 
     /// Append a finished run (replacing an earlier entry of the same run,
-    /// e.g. before `--resume`); returns its id.
-    pub async fn append(&mut self, e: &Entry<'_>) -> Result<String, HistoryError> {
+    /// e.g. before `--resume`) with its rows, streamed into the store in
+    /// batches (a row that cannot be read fails the append); returns its id.
+    pub async fn append<E: std::fmt::Display>(
+        &mut self,
+        e: &Entry<'_>,
+        rows: impl Iterator<Item = Result<RequestRow, E>> + Send,
+    ) -> Result<String, HistoryError> {
         let s = e.summary;
         let id = run_id(s, e.run_dir);
         let corrupt = |err: serde_json::Error| HistoryError::Corrupt {
@@ -247,11 +258,12 @@ impl History {
         }
         // One batch of request rows in memory at a time, all in the one
         // transaction: a failed write leaves no partial run.
-        let mut rows = crate::report::stream_requests(e.requests_csv)?.enumerate();
+        let mut rows = rows.enumerate();
         let mut next_batch = || -> Result<Vec<Vec<Value>>, HistoryError> {
             let mut batch = Vec::with_capacity(BATCH_ROWS);
             for (seq, row) in rows.by_ref().take(BATCH_ROWS) {
-                batch.push(request_params(&id, seq, &row?)?);
+                let row = row.map_err(|e| HistoryError::Requests(e.to_string()))?;
+                batch.push(request_params(&id, seq, &row)?);
             }
             Ok(batch)
         };
@@ -279,8 +291,8 @@ impl History {
         Ok(rows.first().and_then(|r| text(&r[0])))
     }
 
-    /// A stored run, as `compare` reads it.
-    pub async fn load(&self, id: &str) -> Result<RunData, HistoryError> {
+    /// A stored run's summary and rows, as `compare` reads them.
+    pub async fn load(&self, id: &str) -> Result<LoadedRun, HistoryError> {
         let corrupt = |reason: String| HistoryError::Corrupt {
             id: id.to_string(),
             reason,
@@ -306,11 +318,7 @@ impl History {
                 serde_json::from_str::<RequestRow>(&t).map_err(|e| corrupt(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(RunData {
-            label: format!("history:{id}"),
-            summary,
-            rows,
-        })
+        Ok(LoadedRun { summary, rows })
     }
 
     /// Every run of `suite`, oldest first.

@@ -1,5 +1,6 @@
 //! The serialized faces of a model's statistics: [`ModelSummary`] (the output
-//! contract) and [`SerializedHistograms`] (the exact state for merging).
+//! contract), [`SerializedHistograms`] (the exact state for merging) and the
+//! [`RunSummary`] of `summary.json` that holds them.
 //!
 //! Percentiles are the middle of the HdrHistogram bucket holding the sample
 //! (3 significant figures: exact below 2.048 ms, within ±0.05 % above).
@@ -7,6 +8,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use super::{Aggregate, MetricsError};
+use crate::record::RunMeta;
 
 /// Sums that the summary shows only as rounded floats, kept as integers so a
 /// finished run merges exactly.
@@ -145,4 +149,51 @@ pub struct ModelSummary {
     pub mean_score: Option<f64>,
     /// Cost of `judge` grading (not part of `cost_usd`); `None` when none.
     pub grader_cost_usd: Option<f64>,
+}
+
+/// The `summary.json` schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `summary.json`: the output contract for a finished run.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RunSummary {
+    /// Schema version of this file; currently 1.
+    pub schema_version: u32,
+    /// What the run was (suite, models, gateway, options, times).
+    pub run: RunMeta,
+    /// One summary per model, in the run's model order.
+    pub models: Vec<ModelSummary>,
+    /// Each model's histograms and exact sums, so runs and shards merge exactly.
+    pub histograms: BTreeMap<String, SerializedHistograms>,
+}
+
+impl RunSummary {
+    /// The summary of a run from its metadata and final aggregate.
+    pub fn new(run: RunMeta, agg: &Aggregate) -> Self {
+        RunSummary {
+            schema_version: SCHEMA_VERSION,
+            run,
+            models: agg.summaries(),
+            histograms: agg.histograms(),
+        }
+    }
+
+    /// Rows whose checks failed (`passed` false), over all models.
+    pub fn failed_rows(&self) -> u64 {
+        self.models
+            .iter()
+            .map(|m| m.checked.saturating_sub(m.passed))
+            .sum()
+    }
+
+    /// Rows that failed or erred: none means a writer listing failures
+    /// can skip its pass over the rows.
+    pub fn bad_rows(&self) -> u64 {
+        self.failed_rows() + self.models.iter().map(|m| m.errors).sum::<u64>()
+    }
+
+    /// Rebuild the exact aggregate (for `--resume`, shard merges and compare).
+    pub fn aggregate(&self) -> Result<Aggregate, MetricsError> {
+        Aggregate::from_parts(&self.models, &self.histograms)
+    }
 }

@@ -4,14 +4,12 @@
 //! bytes out — so each is tested by comparing to expected text. They read
 //! finished results and never drive a run.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-use crate::metrics::{Aggregate, MetricsError, ModelSummary, SerializedHistograms};
-use crate::record::{ResponseRecord, RunMeta};
+use crate::metrics::MetricsError;
+pub use crate::metrics::{RunSummary, SCHEMA_VERSION};
+use crate::record::ResponseRecord;
 
 pub mod csv;
 pub mod html;
@@ -30,56 +28,9 @@ pub use self::junit::Junit;
 pub use self::markdown::Markdown;
 pub use self::table::{comparison_table, errors_table};
 
-/// The `summary.json` schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
-
 /// Printed above every table and report of a run against the sim gateway.
 pub const SIMULATED_BANNER: &str =
     "SIMULATED — answers and timings come from the built-in sim gateway, not real models";
-
-/// `summary.json`: the output contract for a finished run.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct RunSummary {
-    /// Schema version of this file; currently 1.
-    pub schema_version: u32,
-    /// What the run was (suite, models, gateway, options, times).
-    pub run: RunMeta,
-    /// One summary per model, in the run's model order.
-    pub models: Vec<ModelSummary>,
-    /// Each model's histograms and exact sums, so runs and shards merge exactly.
-    pub histograms: BTreeMap<String, SerializedHistograms>,
-}
-
-impl RunSummary {
-    /// The summary of a run from its metadata and final aggregate.
-    pub fn new(run: RunMeta, agg: &Aggregate) -> Self {
-        RunSummary {
-            schema_version: SCHEMA_VERSION,
-            run,
-            models: agg.summaries(),
-            histograms: agg.histograms(),
-        }
-    }
-
-    /// Rows whose checks failed (`passed` false), over all models.
-    pub fn failed_rows(&self) -> u64 {
-        self.models
-            .iter()
-            .map(|m| m.checked.saturating_sub(m.passed))
-            .sum()
-    }
-
-    /// Rows that failed or erred: none means a writer listing failures
-    /// can skip its pass over the rows.
-    pub fn bad_rows(&self) -> u64 {
-        self.failed_rows() + self.models.iter().map(|m| m.errors).sum::<u64>()
-    }
-
-    /// Rebuild the exact aggregate (for `--resume`, shard merges and compare).
-    pub fn aggregate(&self) -> Result<Aggregate, MetricsError> {
-        Aggregate::from_parts(&self.models, &self.histograms)
-    }
-}
 
 /// Why a report could not be written or read.
 #[derive(Debug, thiserror::Error)]

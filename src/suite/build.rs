@@ -13,7 +13,8 @@ use serde_json::Value;
 use super::error::SuiteError;
 use super::lines::Lines;
 use super::raw::{RawCase, RawDefaults, RawSuite, Role, VarValue};
-use super::types::{AssertSpec, Case, Message, Suite, SuiteTimeouts};
+use super::types::{Case, Suite, SuiteTimeouts};
+use crate::record::{AssertSpec, Message};
 
 /// Collects problems for one file.
 struct Problems<'a> {

@@ -13,9 +13,10 @@ mod load;
 mod raw;
 mod types;
 
+pub use crate::record::{AssertSpec, Message};
 pub use error::SuiteError;
 pub use load::{errors, load, parse};
-pub use types::{AssertSpec, Case, Message, Suite, SuitePrice, SuiteTimeouts};
+pub use types::{Case, Suite, SuitePrice, SuiteTimeouts};
 
 #[cfg(test)]
 mod tests;

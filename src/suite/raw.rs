@@ -9,7 +9,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
-use super::types::{AssertSpec, SuitePrice};
+use super::types::SuitePrice;
+use crate::record::AssertSpec;
 
 /// Top level of a suite file.
 #[derive(Debug, Deserialize)]

@@ -48,18 +48,24 @@ async fn assert_batched_and_atomic(d: &Path, target: &HistoryTarget, run: &Path)
     big.run.suite = "cmp-big".into();
     let entry = Entry {
         summary: &big,
-        requests_csv: &csv,
         exit_code: 0,
         run_dir: Some(run),
     };
     let mut h = History::open(target).await.unwrap();
-    let id = h.append(&entry).await.expect("append streams the rows");
+    let rows = || evalgate::report::stream_requests(&csv).unwrap();
+    let id = h
+        .append(&entry, rows())
+        .await
+        .expect("append streams the rows");
     assert_eq!(h.load(&id).await.unwrap().rows, many);
 
     let mut text = std::fs::read_to_string(&csv).unwrap();
     text.push_str("not,a,request,row\n");
     std::fs::write(&csv, text).unwrap();
-    let err = h.append(&entry).await.expect_err("a broken csv fails");
+    let err = h
+        .append(&entry, rows())
+        .await
+        .expect_err("a broken csv fails");
     assert!(matches!(err, HistoryError::Requests(_)), "{err}");
     let runs = h.runs("cmp-big").await.unwrap();
     assert_eq!(runs.len(), 1);

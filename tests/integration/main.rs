@@ -10,6 +10,7 @@ mod everyday;
 mod faults;
 mod history;
 mod html;
+mod layering;
 mod openloop;
 mod resume;
 mod run;

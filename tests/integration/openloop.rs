@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use evalgate::openloop::OpenLoopReport;
 use evalgate::record::Status;
+use evalgate::runner::openloop::OpenLoopReport;
 
 use crate::common::*;
 
@@ -138,7 +138,7 @@ fn poisson_schedules_are_seeded() {
         assert_eq!(res.status.code(), Some(0), "{}", text(&res));
         assert_eq!(
             report(&out).arrivals,
-            Some(evalgate::openloop::Arrivals::Poisson)
+            Some(evalgate::runner::openloop::Arrivals::Poisson)
         );
         rows(&out).len()
     };

@@ -1,5 +1,6 @@
 //! Error kinds: one vocabulary for every failed or unsent request, with the
-//! HTTP status mapping and the fix hint printed to users.
+//! HTTP status mapping and the fix hint printed to users. Plain data: the
+//! gateway client picks a kind, every writer prints it.
 
 use serde::{Deserialize, Serialize};
 

@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch, Semaphore, TryAcquireError};
 use tokio::time::Instant;
 
+use super::{DoneSet, Msg, Shared};
 use crate::record::JobKey;
-use crate::runner::{DoneSet, Msg, Shared};
 
 /// How send times are spaced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
