@@ -121,9 +121,6 @@ pub struct RunArgs {
     /// runs a sweep: one sub-run per level in its own subdirectory, plus `sweep.csv`.
     #[arg(long = "concurrency", short = 'c', value_delimiter = ',', default_value = "16", value_name = "N[,N...]", value_parser = positive_usize)]
     pub concurrency_levels: Vec<usize>,
-    /// The level of this (sub-)run: the first of `--concurrency`, set by the run command.
-    #[arg(skip = 16usize)]
-    pub concurrency: usize,
     /// Requests in flight at once per model.
     #[arg(long, value_name = "N", value_parser = positive_usize)]
     pub per_model_concurrency: Option<usize>,

@@ -254,4 +254,26 @@ pub struct RunOptions {
     /// `--ramp-up`: the first round was started over this many milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ramp_up_ms: Option<u64>,
+    /// `--sim-ttft-scale` of a `--sim` run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sim_ttft_scale: Option<f64>,
+    /// `--sim-cost-scale` of a `--sim` run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sim_cost_scale: Option<f64>,
+    /// `--no-history`: the run is not appended to the history store.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub no_history: bool,
+    /// `--allow-insecure-http`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_insecure_http: bool,
+    /// `--baseline` as given (a run directory, `last` or `last-green`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+    /// `--threshold` as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }

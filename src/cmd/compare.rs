@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use crate::cli::{CompareArgs, CompareFormat, RunArgs};
+use crate::cli::{CompareArgs, CompareFormat};
+use crate::cmd::run_config::RunConfig;
 use crate::compare::{self, render, Comparison, RunData, Thresholds};
 use crate::exit;
 use crate::history::{Entry, History, HistoryError, HistoryTarget};
@@ -156,16 +157,16 @@ pub struct RunGate {
 }
 
 /// Resolve `--baseline` and `--threshold` for a run of `suite`.
-pub async fn prepare_run(args: &RunArgs, suite: &str) -> anyhow::Result<RunGate> {
-    let thresholds = Thresholds::parse(args.threshold.as_deref()).map_err(crate::exit::usage)?;
-    let baseline = match args.baseline.as_deref() {
+pub async fn prepare_run(cfg: &RunConfig, suite: &str) -> anyhow::Result<RunGate> {
+    let thresholds = Thresholds::parse(cfg.threshold.as_deref()).map_err(crate::exit::usage)?;
+    let baseline = match cfg.baseline.as_deref() {
         None => None,
         Some(b) => Some(match HistoryRef::parse(b) {
             None => Baseline::Run(Box::new(
                 RunData::load(Path::new(b)).map_err(|e| usage!("--baseline: {e}"))?,
             )),
             Some(which) => {
-                let target = HistoryTarget::from_flag(args.history.url.as_deref());
+                let target = cfg.history.clone();
                 let found = match &target {
                     HistoryTarget::Sqlite(p) if !p.is_file() => None,
                     _ => {
@@ -199,17 +200,17 @@ pub async fn prepare_run(args: &RunArgs, suite: &str) -> anyhow::Result<RunGate>
 /// append the run to the history with its final exit code. Returns the
 /// worse of the run's own code and the comparison's.
 pub async fn finish_run(
-    args: &RunArgs,
+    cfg: &RunConfig,
     gate: RunGate,
     summary: &RunSummary,
     dir: &Path,
     code: i32,
 ) -> i32 {
-    let want_history = !args.no_history;
+    let want_history = !cfg.no_history;
     if gate.baseline.is_none() && !want_history {
         return code;
     }
-    let target = HistoryTarget::from_flag(args.history.url.as_deref());
+    let target = cfg.history.clone();
     let requests_csv = dir.join("requests.csv");
     let mut final_code = code;
     let baseline = match gate.baseline {

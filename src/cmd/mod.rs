@@ -8,6 +8,8 @@ pub mod init;
 pub mod merge;
 pub mod report;
 pub mod run;
+pub mod run_config;
+mod run_setup;
 pub mod sim;
 pub mod sweep;
 pub mod trend;

@@ -9,6 +9,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::cli::RunArgs;
+use crate::cmd::run_config::RunConfig;
 use crate::report::RunSummary;
 use crate::usage;
 
@@ -51,20 +52,17 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         Some(d) => d.clone(),
         None => Path::new("results")
             .join(&suite.name)
-            .join(super::run::timestamp_dir()),
+            .join(super::run_setup::timestamp_dir()),
     };
     let mut levels = args.concurrency_levels.clone();
     levels.dedup();
+    let config = RunConfig::from_args(&args, suite_path);
     let mut worst = crate::exit::OK;
     let mut rows = Vec::new();
     for &level in &levels {
-        let mut sub = args.clone();
-        sub.concurrency = level;
-        sub.concurrency_levels = vec![level];
         let dir = base.join(format!("c{level}"));
-        sub.out = Some(dir.clone());
         println!("== concurrency {level} → {}", dir.display());
-        let code = super::run::run_one(&sub, suite_path, None).await?;
+        let code = super::run::run_one(&config.at_level(level, dir.clone())).await?;
         worst = crate::exit::worse(worst, code);
         let summary = crate::report::json::read_summary(&dir.join("summary.json"))
             .with_context(|| format!("cannot read the summary of {}", dir.display()))?;

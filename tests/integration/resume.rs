@@ -503,3 +503,62 @@ fn a_sim_run_interrupted_after_a_while_resumes_on_its_own_sim() {
     assert_complete(&run_dir, &expected);
     assert!(summary(&run_dir).run.simulated);
 }
+
+/// Every option a run started with survives `--resume` with no other
+/// argument: the resumed half runs on a sim with the same `--sim-ttft-scale`
+/// (its TTFTs are 3× the model's 150 ms like the first half's) and, with
+/// `--no-history`, neither half writes the history store.
+#[test]
+fn resume_keeps_sim_ttft_scale_and_no_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = slow_suite(tmp.path(), 3);
+    let run_dir = tmp.path().join("run");
+    let args: Vec<String> = [
+        "run",
+        suite.to_str().unwrap(),
+        "--sim",
+        "--sim-ttft-scale",
+        "3",
+        "--no-history",
+        "--no-progress",
+        "--repeat",
+        "2",
+        "--concurrency",
+        "1",
+        "--out",
+        run_dir.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let child = spawn(tmp.path(), &args);
+    wait_until("one journaled row", Duration::from_secs(30), || {
+        journal_lines(&run_dir) >= 1
+    });
+    signal(&child, libc::SIGINT);
+    let res = child.wait_with_output().unwrap();
+    assert_eq!(res.status.code(), Some(130), "{}", text(&res));
+    let first: BTreeSet<u64> = records(&run_dir).iter().map(|r| r.row.job).collect();
+    assert!(first.len() < 6, "interrupted before the end");
+
+    let res = resume(tmp.path(), &run_dir);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    let recs = records(&run_dir);
+    assert_eq!(recs.len(), 6);
+    let resumed: Vec<_> = recs
+        .iter()
+        .filter(|r| !first.contains(&r.row.job))
+        .collect();
+    assert!(!resumed.is_empty());
+    for r in &resumed {
+        let ttft = r.row.ttft_ms.expect("an ok row has a TTFT");
+        assert!(
+            ttft >= 400.0,
+            "TTFT {ttft} ms: the resumed sim lost --sim-ttft-scale 3"
+        );
+    }
+    assert!(
+        !tmp.path().join("results/history.sqlite").exists(),
+        "--no-history was forgotten on resume"
+    );
+    assert!(!String::from_utf8_lossy(&res.stdout).contains("history:"));
+}

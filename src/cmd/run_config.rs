@@ -1,0 +1,237 @@
+//! One validated configuration per run: built once from the flags
+//! ([`RunConfig::from_args`]) or from a run's own `run.json`
+//! ([`RunConfig::from_run_json`], for `--resume`), and the only thing the
+//! rest of `run` reads. The clap structs stop here.
+//!
+//! What a run keeps in `run.json` is [`RunConfig::options`]; the flags that
+//! may change when a run is resumed are the ones [`RunConfig::from_run_json`]
+//! takes from the command line, listed in [`RESUME_MAY_CHANGE`].
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::RunArgs;
+use crate::history::HistoryTarget;
+use crate::plan::Shard;
+use crate::record::{RunMeta, RunOptions};
+use crate::runner::openloop::OpenLoop;
+
+/// Flags a resumed run takes from the command line (when given) instead of
+/// its `run.json`; every other option is the one the run started with.
+pub const RESUME_MAY_CHANGE: &[&str] = &[
+    "--no-progress",
+    "--grace",
+    "--key-env",
+    "--max-cost",
+    "--max-requests",
+    "--connect-timeout",
+    "--ttft-timeout",
+    "--idle-timeout",
+    "--timeout",
+    "--min-pass-rate",
+    "--warmup",
+    "--ramp-up",
+    "--baseline",
+    "--threshold",
+    "--history",
+];
+
+/// Everything one run needs, validated.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub suite_path: PathBuf,
+    /// `--models`; empty means the suite's own list.
+    pub models: Vec<String>,
+    pub sim: bool,
+    pub sim_ttft_scale: f64,
+    pub sim_cost_scale: f64,
+    /// `--gateway` (else the environment's or the default base URL).
+    pub gateway_url: Option<String>,
+    pub key_env: Option<String>,
+    pub allow_insecure_http: bool,
+    pub seed: u64,
+    pub concurrency: usize,
+    pub per_model_concurrency: Option<usize>,
+    pub repeat: u32,
+    pub out: Option<PathBuf>,
+    pub force: bool,
+    pub warmup: bool,
+    pub ramp_up: Option<Duration>,
+    pub grace: Duration,
+    pub no_progress: bool,
+    pub max_cost: Option<f64>,
+    pub max_requests: Option<u64>,
+    pub max_retries: u32,
+    pub retry_midstream: bool,
+    pub retry_budget: u32,
+    pub connect_timeout: Option<Duration>,
+    pub ttft_timeout: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub min_pass_rate: Option<f64>,
+    pub no_catalog: bool,
+    pub shard: Option<Shard>,
+    /// `--rate`, `--arrivals`, `--duration`: the open loop, if any.
+    pub open_loop: Option<OpenLoop>,
+    /// Routing flags, merged over the suite's `gateway:` map.
+    pub routing: Option<serde_json::Value>,
+    pub baseline: Option<String>,
+    pub threshold: Option<String>,
+    pub history: HistoryTarget,
+    pub no_history: bool,
+    /// The run directory and metadata of the run being resumed.
+    pub resume: Option<(PathBuf, RunMeta)>,
+}
+
+impl RunConfig {
+    /// The configuration of a new run of the suite at `suite_path`.
+    pub fn from_args(args: &RunArgs, suite_path: &Path) -> RunConfig {
+        RunConfig {
+            suite_path: suite_path.to_path_buf(),
+            models: args.models.clone(),
+            sim: args.sim,
+            sim_ttft_scale: args.sim_ttft_scale,
+            sim_cost_scale: args.sim_cost_scale,
+            gateway_url: args.gateway.gateway.clone(),
+            key_env: args.gateway.key_env.clone(),
+            allow_insecure_http: args.gateway.allow_insecure_http,
+            seed: args.seed,
+            concurrency: args.concurrency_levels.first().copied().unwrap_or(16),
+            per_model_concurrency: args.per_model_concurrency,
+            repeat: args.repeat,
+            out: args.out.clone(),
+            force: args.force,
+            warmup: args.warmup,
+            ramp_up: args.ramp_up,
+            grace: args.grace,
+            no_progress: args.no_progress,
+            max_cost: args.max_cost,
+            max_requests: args.max_requests,
+            max_retries: args.max_retries,
+            retry_midstream: args.retry_midstream,
+            retry_budget: args.retry_budget,
+            connect_timeout: args.connect_timeout,
+            ttft_timeout: args.ttft_timeout,
+            idle_timeout: args.idle_timeout,
+            timeout: args.timeout,
+            min_pass_rate: args.min_pass_rate,
+            no_catalog: args.no_catalog,
+            shard: args.shard,
+            open_loop: args.rate.map(|rate| OpenLoop {
+                rate,
+                arrivals: args.arrivals,
+                seed: args.seed,
+                duration: args.duration,
+            }),
+            routing: args.routing.merge_into(None),
+            baseline: args.baseline.clone(),
+            threshold: args.threshold.clone(),
+            history: HistoryTarget::from_flag(args.history.url.as_deref()),
+            no_history: args.no_history,
+            resume: None,
+        }
+    }
+
+    /// The configuration a run in `dir` started with (its `run.json`), with
+    /// the [`RESUME_MAY_CHANGE`] flags of `now` applied.
+    pub fn from_run_json(dir: &Path, meta: RunMeta, now: &RunArgs) -> RunConfig {
+        let o = &meta.options;
+        let ms = |v: Option<u64>| v.map(Duration::from_millis);
+        RunConfig {
+            suite_path: PathBuf::from(&meta.suite_path),
+            models: meta.models.clone(),
+            sim: meta.simulated,
+            sim_ttft_scale: o.sim_ttft_scale.unwrap_or(1.0),
+            sim_cost_scale: o.sim_cost_scale.unwrap_or(1.0),
+            gateway_url: (!meta.simulated).then(|| meta.gateway_url.clone()),
+            key_env: now.gateway.key_env.clone().or_else(|| meta.key_env.clone()),
+            allow_insecure_http: o.allow_insecure_http,
+            seed: o.seed,
+            concurrency: o.concurrency,
+            per_model_concurrency: o.per_model_concurrency,
+            repeat: o.repeat,
+            out: Some(dir.to_path_buf()),
+            force: false,
+            warmup: now.warmup || o.warmup,
+            ramp_up: now.ramp_up.or(ms(o.ramp_up_ms)),
+            grace: now.grace,
+            no_progress: now.no_progress,
+            max_cost: now.max_cost.or(o.max_cost_usd),
+            max_requests: now.max_requests.or(o.max_requests),
+            max_retries: o.max_retries,
+            retry_midstream: o.retry_midstream,
+            retry_budget: o.retry_budget.unwrap_or(now.retry_budget),
+            connect_timeout: now.connect_timeout.or(ms(o.connect_timeout_ms)),
+            ttft_timeout: now.ttft_timeout.or(ms(o.ttft_timeout_ms)),
+            idle_timeout: now.idle_timeout.or(ms(o.idle_timeout_ms)),
+            timeout: now.timeout.or(ms(o.timeout_ms)),
+            min_pass_rate: now.min_pass_rate.or(o.min_pass_rate),
+            no_catalog: o.no_catalog,
+            shard: o.shard.as_deref().and_then(|s| s.parse().ok()),
+            // An open-loop run cannot be resumed (its schedule is gone).
+            open_loop: None,
+            // The gateway options sent are in the metadata already.
+            routing: None,
+            baseline: now.baseline.clone().or_else(|| o.baseline.clone()),
+            threshold: now.threshold.clone().or_else(|| o.threshold.clone()),
+            history: HistoryTarget::from_flag(now.history.url.as_deref()),
+            no_history: now.no_history || o.no_history,
+            resume: Some((dir.to_path_buf(), meta)),
+        }
+    }
+
+    /// This configuration at another concurrency level, written to `out`
+    /// (one sub-run of a sweep).
+    pub fn at_level(&self, concurrency: usize, out: PathBuf) -> RunConfig {
+        RunConfig {
+            concurrency,
+            out: Some(out),
+            ..self.clone()
+        }
+    }
+
+    /// The options `run.json` keeps, enough to resume with no other argument.
+    pub fn options(&self) -> RunOptions {
+        let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as u64);
+        RunOptions {
+            concurrency: self.concurrency,
+            per_model_concurrency: self.per_model_concurrency,
+            repeat: self.repeat,
+            seed: self.seed,
+            max_cost_usd: self.max_cost,
+            max_requests: self.max_requests,
+            max_retries: self.max_retries,
+            retry_midstream: self.retry_midstream,
+            connect_timeout_ms: ms(self.connect_timeout),
+            ttft_timeout_ms: ms(self.ttft_timeout),
+            idle_timeout_ms: ms(self.idle_timeout),
+            timeout_ms: ms(self.timeout),
+            min_pass_rate: self.min_pass_rate,
+            shard: self.shard.map(|s| s.to_string()),
+            no_catalog: self.no_catalog,
+            rate: self.open_loop.map(|o| o.rate),
+            retry_budget: Some(self.retry_budget),
+            warmup: self.warmup,
+            ramp_up_ms: ms(self.ramp_up),
+            sim_ttft_scale: self.sim.then_some(self.sim_ttft_scale),
+            sim_cost_scale: self.sim.then_some(self.sim_cost_scale),
+            no_history: self.no_history,
+            allow_insecure_http: self.allow_insecure_http,
+            baseline: self.baseline.clone(),
+            threshold: self.threshold.clone(),
+        }
+    }
+
+    /// The suite's `gateway:` map with the routing flags merged over it
+    /// (`None` when both are empty).
+    pub fn gateway_options(&self, suite: Option<serde_json::Value>) -> Option<serde_json::Value> {
+        let mut map = match suite {
+            Some(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        if let Some(serde_json::Value::Object(flags)) = &self.routing {
+            map.extend(flags.clone());
+        }
+        (!map.is_empty()).then_some(serde_json::Value::Object(map))
+    }
+}

@@ -1,0 +1,393 @@
+//! Before a run sends anything: its directory made (or checked), the
+//! gateway (or the in-process sim) connected, the catalog loaded and the
+//! model ids checked against it, the credit balance compared with the budget.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::assert::Check;
+use crate::cmd::common;
+use crate::cmd::run_config::RunConfig;
+use crate::exit;
+use crate::gateway::catalog::{self, CacheOptions, Catalog, CatalogSource};
+use crate::gateway::{Gateway, GatewayConfig, RetryPolicy, Timeouts};
+use crate::output;
+use crate::plan::Plan;
+use crate::record::RunMeta;
+use crate::suite::{self, Suite};
+use crate::usage;
+
+pub(crate) fn timestamp_dir() -> String {
+    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// Make (or check) the run directory before anything is sent.
+/// Files a run writes into its directory (removed first by `--force`).
+const RUN_FILES: &[&str] = &[
+    "run.json",
+    crate::journal::FILE_NAME,
+    "requests.csv",
+    "summary.csv",
+    "summary.json",
+    "report.md",
+    "junit.xml",
+    "report.html",
+    "openloop.json",
+    "sweep.csv",
+];
+
+pub(crate) fn prepare_out_dir(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<PathBuf> {
+    let dir = match &cfg.out {
+        Some(d) => d.clone(),
+        None => Path::new("results").join(&suite.name).join(timestamp_dir()),
+    };
+    if dir.is_file() {
+        return Err(usage!(
+            "--out {} is a file; name a directory",
+            dir.display()
+        ));
+    }
+    let non_empty = std::fs::read_dir(&dir)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if non_empty && !cfg.force {
+        return Err(usage!(
+            "the output directory {} exists and is not empty; pass --force to write into it, \
+             --resume {} to finish that run, or choose another --out",
+            dir.display(),
+            dir.display()
+        ));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        usage!(
+            "cannot create the output directory {}: {e}; choose a writable --out",
+            dir.display()
+        )
+    })?;
+    if non_empty {
+        // --force starts a new run here: an old journal must not count as
+        // this run's finished jobs, and no old output may outlive it.
+        for name in RUN_FILES {
+            match std::fs::remove_file(dir.join(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(usage!("cannot replace {}: {e}", dir.join(name).display()))
+                }
+                _ => {}
+            }
+        }
+    }
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"")
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            usage!(
+                "cannot write into {}: {e}; choose a writable --out",
+                dir.display()
+            )
+        })?;
+    Ok(dir)
+}
+
+/// The gateway a run talks to, and the sim serving it when `--sim`.
+pub(crate) struct Endpoint {
+    pub gateway: Arc<Gateway>,
+    pub key_env: Option<String>,
+    _sim: Option<crate::sim::SimServer>,
+}
+
+pub(crate) async fn connect(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<Endpoint> {
+    let timeouts = Timeouts {
+        connect: cfg
+            .connect_timeout
+            .or(suite.timeouts.connect_ms.map(Duration::from_millis))
+            .unwrap_or(Timeouts::default().connect),
+        ttft: cfg
+            .ttft_timeout
+            .or(suite.timeouts.ttft_ms.map(Duration::from_millis)),
+        idle: cfg
+            .idle_timeout
+            .or(suite.timeouts.idle_ms.map(Duration::from_millis))
+            .or(Timeouts::default().idle),
+        total: cfg
+            .timeout
+            .or(suite.timeouts.total_ms.map(Duration::from_millis))
+            .or(Timeouts::default().total),
+    };
+    let retry = RetryPolicy {
+        max_retries: cfg.max_retries,
+        retry_midstream: cfg.retry_midstream,
+        retry_budget: cfg.retry_budget,
+        ..RetryPolicy::default()
+    };
+    let (base_url, key, key_env, sim) = if cfg.sim {
+        let cfg = crate::sim::SimConfig {
+            seed: cfg.seed,
+            ttft_scale: cfg.sim_ttft_scale,
+            cost_scale: cfg.sim_cost_scale,
+            ..crate::sim::SimConfig::default()
+        };
+        let server = crate::sim::start(cfg, SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .context("cannot start the simulated gateway on loopback")?;
+        (server.base_url(), None, None, Some(server))
+    } else {
+        let explicit = cfg.key_env.as_deref().or(suite.key_env.as_deref());
+        let (key, name) = common::resolve_key(explicit)?;
+        (
+            common::base_url(cfg.gateway_url.as_deref()),
+            Some(key),
+            Some(name),
+            None,
+        )
+    };
+    let gateway = Gateway::new(GatewayConfig {
+        base_url,
+        key,
+        timeouts,
+        retry,
+        max_connections: cfg.concurrency,
+        headers: vec![
+            (
+                "http-referer".into(),
+                "https://github.com/evalgate/evalgate".into(),
+            ),
+            ("x-title".into(), "evalgate".into()),
+        ],
+        allow_insecure_http: cfg.allow_insecure_http,
+    })
+    .map_err(crate::exit::usage)?;
+    Ok(Endpoint {
+        gateway: Arc::new(gateway),
+        key_env,
+        _sim: sim,
+    })
+}
+
+/// Fetch the catalog (for prices and the id check). On the real gateway an
+/// unknown id stops the run before anything is spent.
+pub(crate) async fn load_catalog(
+    cfg: &RunConfig,
+    gateway: &Gateway,
+    models: &[String],
+    grader: Option<&str>,
+) -> anyhow::Result<Option<Arc<Catalog>>> {
+    if cfg.no_catalog {
+        return Ok(None);
+    }
+    let opts = CacheOptions {
+        refresh: cfg.sim,
+        dir: cfg
+            .sim
+            .then(|| std::env::temp_dir().join("evalgate-sim-catalog")),
+        ..CacheOptions::default()
+    };
+    let catalog = match catalog::load(gateway, &opts).await {
+        Ok((c, CatalogSource::StaleCache { error })) => {
+            eprintln!("warning: using a stale model catalog ({error})");
+            c
+        }
+        Ok((c, _)) => c,
+        Err(e) => {
+            eprintln!("warning: no model catalog ({e}); model ids are not checked and costs come only from the gateway or the suite's pricing");
+            return Ok(None);
+        }
+    };
+    // The sim serves every id, so only a real gateway's catalog is a gate.
+    if !cfg.sim {
+        for id in models.iter().map(String::as_str).chain(grader) {
+            if catalog.get(id).is_none() {
+                let hint = catalog
+                    .suggest(id)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                return Err(usage!(
+                    "model `{id}` is not in the gateway's catalog{hint}; run `evalgate models` to list ids, or pass --no-catalog to skip this check"
+                ));
+            }
+        }
+    }
+    Ok(Some(Arc::new(catalog)))
+}
+
+/// Before a budgeted run: say so when the credit balance is below the budget.
+pub(crate) async fn warn_if_short_of_credits(gateway: &Gateway, budget: f64) {
+    match gateway.credits().await {
+        Ok(Some(c)) if c.balance < budget => eprintln!(
+            "warning: the gateway credit balance (${:.2}) is below --max-cost (${budget:.2}); the run may stop when credits run out",
+            c.balance
+        ),
+        Ok(Some(_)) => {}
+        Ok(None) => eprintln!("note: {} has no /credits endpoint; the balance was not checked", gateway.base_url()),
+        Err(e) => eprintln!("note: could not check the credit balance ({e})"),
+    }
+}
+
+pub(crate) fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// The suite and the models to run, checked: ids present, and for
+/// `--resume` the very suite the run started with.
+pub(crate) fn load_suite(cfg: &RunConfig) -> anyhow::Result<(Suite, Vec<String>)> {
+    let path = cfg.suite_path.as_path();
+    let suite = suite::load(path).map_err(exit::usage)?;
+    let models = if cfg.models.is_empty() {
+        suite.models.clone()
+    } else {
+        cfg.models.clone()
+    };
+    if models.is_empty() {
+        return Err(usage!(
+            "{}: no models to run; add `models:` to the suite or pass --models openai/gpt-5,anthropic/claude-sonnet-4",
+            path.display()
+        ));
+    }
+    if models.iter().any(|m| m.trim().is_empty()) {
+        return Err(usage!(
+            "an empty model id in --models or the suite's `models:`; list ids separated by commas, e.g. --models openai/gpt-5,anthropic/claude-sonnet-4"
+        ));
+    }
+    if let Some((_, meta)) = &cfg.resume {
+        if meta.suite_hash != suite.hash {
+            return Err(usage!(
+                "{} changed since this run started (suite hash {} → {}); --resume only continues the same plan: start a new run instead",
+                path.display(),
+                &meta.suite_hash[..12.min(meta.suite_hash.len())],
+                &suite.hash[..12]
+            ));
+        }
+    }
+    Ok((suite, models))
+}
+
+/// A run ready to execute: everything checked, connected and written to
+/// `run.json` before the first request.
+pub(crate) struct Prepared {
+    pub suite: Arc<Suite>,
+    pub models: Vec<String>,
+    /// Each case's compiled checks (handed to the runner).
+    pub checks: Vec<Vec<Check>>,
+    pub endpoint: Endpoint,
+    pub catalog: Option<Arc<Catalog>>,
+    pub dir: PathBuf,
+    pub plan: Plan,
+    pub meta: RunMeta,
+}
+
+/// Compile the checks, connect, load the catalog, make the run directory,
+/// warm up, and write `run.json`.
+pub(crate) async fn prepare(
+    cfg: &RunConfig,
+    mut suite: Suite,
+    models: Vec<String>,
+) -> anyhow::Result<Prepared> {
+    let path = cfg.suite_path.as_path();
+    let resume = cfg.resume.clone();
+    let checks = suite
+        .cases
+        .iter()
+        .map(|c| {
+            c.checks
+                .iter()
+                .map(crate::assert::compile)
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| usage!("{}: {e}", path.display()))?;
+    let endpoint = connect(cfg, &suite).await?;
+    let catalog = load_catalog(cfg, &endpoint.gateway, &models, suite.grader.as_deref()).await?;
+    let dir = match &resume {
+        Some((dir, _)) => dir.clone(),
+        None => prepare_out_dir(cfg, &suite)?,
+    };
+    if let Some(budget) = cfg.max_cost {
+        warn_if_short_of_credits(&endpoint.gateway, budget).await;
+    }
+
+    suite.gateway = match &resume {
+        Some((_, meta)) => meta.gateway_options.clone(),
+        None => cfg.gateway_options(suite.gateway.take()),
+    };
+    let plan = Plan {
+        cases: suite.cases.len() as u32,
+        models: models.len() as u32,
+        repeats: cfg.repeat,
+        shard: cfg.shard,
+    };
+    if cfg.warmup {
+        let n = cfg.concurrency.min(plan.len() as usize);
+        // Like the run: connection state allocated from this thread would
+        // sit in another malloc arena.
+        let gateway = endpoint.gateway.clone();
+        let (ok, err) = on_worker(async move { gateway.warm_up(n).await }).await;
+        if let Some(e) = err {
+            eprintln!("warning: --warmup opened {ok} of {n} connections: {e}");
+        }
+    }
+    let mut meta = match resume {
+        Some((_, meta)) => meta,
+        None => new_meta(cfg, &suite, &models, &endpoint, plan.len()),
+    };
+    meta.stopped_by = None;
+    meta.ended_at = None;
+    output::write_meta(&dir, &meta)?;
+    Ok(Prepared {
+        suite: Arc::new(suite),
+        models,
+        checks,
+        endpoint,
+        catalog,
+        dir,
+        plan,
+        meta,
+    })
+}
+
+/// Run `fut` as a task on the runtime's worker threads rather than on the
+/// thread driving `block_on`; a panic in it is re-raised here.
+pub(crate) async fn on_worker<T: Send + 'static>(
+    fut: impl Future<Output = T> + Send + 'static,
+) -> T {
+    tokio::spawn(fut)
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}
+
+/// The metadata of a new run, written before its first request.
+fn new_meta(
+    cfg: &RunConfig,
+    suite: &Suite,
+    models: &[String],
+    endpoint: &Endpoint,
+    planned_jobs: u64,
+) -> RunMeta {
+    RunMeta {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        suite: suite.name.clone(),
+        suite_path: cfg.suite_path.display().to_string(),
+        suite_hash: suite.hash.clone(),
+        models: models.to_vec(),
+        gateway_url: endpoint.gateway.base_url().to_string(),
+        simulated: cfg.sim,
+        key_env: endpoint.key_env.clone(),
+        started_at: chrono::Utc::now().to_rfc3339(),
+        ended_at: None,
+        git_commit: git_commit(),
+        planned_jobs,
+        options: cfg.options(),
+        gateway_options: suite.gateway.clone(),
+        stopped_by: None,
+    }
+}
