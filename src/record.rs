@@ -266,12 +266,6 @@ pub struct RunOptions {
     /// `--allow-insecure-http`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub allow_insecure_http: bool,
-    /// `--baseline` as given (a run directory, `last` or `last-green`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<String>,
-    /// `--threshold` as given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -18,6 +18,9 @@ use crate::runner::openloop::OpenLoop;
 
 /// Flags a resumed run takes from the command line (when given) instead of
 /// its `run.json`; every other option is the one the run started with.
+/// `--baseline`, `--threshold` and `--history` are only ever taken from the
+/// command line: a baseline of `last` would now find this run's own
+/// interrupted attempt, and a history URL may hold a password.
 pub const RESUME_MAY_CHANGE: &[&str] = &[
     "--no-progress",
     "--grace",
@@ -172,8 +175,9 @@ impl RunConfig {
             open_loop: None,
             // The gateway options sent are in the metadata already.
             routing: None,
-            baseline: now.baseline.clone().or_else(|| o.baseline.clone()),
-            threshold: now.threshold.clone().or_else(|| o.threshold.clone()),
+            // `last` would now find this very run's interrupted attempt.
+            baseline: now.baseline.clone(),
+            threshold: now.threshold.clone(),
             history: HistoryTarget::from_flag(now.history.url.as_deref()),
             no_history: now.no_history || o.no_history,
             resume: Some((dir.to_path_buf(), meta)),
@@ -217,8 +221,6 @@ impl RunConfig {
             sim_cost_scale: self.sim.then_some(self.sim_cost_scale),
             no_history: self.no_history,
             allow_insecure_http: self.allow_insecure_http,
-            baseline: self.baseline.clone(),
-            threshold: self.threshold.clone(),
         }
     }
 
