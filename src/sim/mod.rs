@@ -16,9 +16,6 @@ mod stats;
 mod stream;
 mod text;
 
-#[cfg(test)]
-mod tests;
-
 pub use catalog::{catalog_json, known, price_string, Known};
 pub use config::{split_model_id, Fault, FaultParseError, FaultRule, SimConfig, HTTP_FAULTS};
 pub use profile::{profile_for, AnswerKind, PriceTier, Prices, Profile, NAMED};

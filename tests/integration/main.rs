@@ -16,4 +16,5 @@ mod resume;
 mod run;
 mod secrets;
 mod shards;
+mod sim;
 mod warmup;

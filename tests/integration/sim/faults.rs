@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::support::*;
-use crate::sim::{FaultRule, SimConfig};
+use evalgate::sim::{FaultRule, SimConfig};
 
 async fn error_of(resp: reqwest::Response) -> (u16, Option<String>, Value) {
     let status = resp.status().as_u16();

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::sim::{start, SimConfig, SimServer};
+use evalgate::sim::{start, SimConfig, SimServer};
 
 /// A sim on a free loopback port.
 pub async fn sim(cfg: SimConfig) -> SimServer {

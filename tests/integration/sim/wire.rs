@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::support::*;
-use crate::sim::{profile_for, SimConfig, StatsSnapshot, NAMED};
+use evalgate::sim::{profile_for, SimConfig, StatsSnapshot, NAMED};
 
 #[tokio::test]
 async fn stream_has_role_content_finish_usage_done() {
