@@ -378,21 +378,13 @@ pub struct CreditsArgs {
     pub gateway: GatewayArgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    Markdown,
-    Junit,
-    Html,
-    Table,
-    Json,
-}
-
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
     /// A finished run directory.
     pub run: PathBuf,
-    #[arg(long, value_enum, default_value = "markdown")]
-    pub format: ReportFormat,
+    /// Output format (one of the report formats).
+    #[arg(long, default_value = "markdown", value_parser = clap::builder::PossibleValuesParser::new(crate::report::formats::report_names()))]
+    pub format: String,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,

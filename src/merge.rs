@@ -236,7 +236,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<RunSummary, Me
                 .collect::<Vec<_>>()
         })
     };
-    for exporter in report::standard_exporters() {
+    for exporter in report::formats::run_dir_writers() {
         let pass = || -> Result<Box<dyn Iterator<Item = ResponseRecord> + '_>, ReportError> {
             Ok(Box::new(records()))
         };

@@ -85,10 +85,8 @@ pub fn write_run_dir(
     }
     csv.finish()?;
 
-    let standard = crate::report::standard_exporters();
-    let exporters = standard
-        .iter()
-        .map(|e| e.as_ref())
+    let exporters = crate::report::formats::run_dir_writers()
+        .map(|e| e as &dyn Exporter)
         .chain(extra.iter().copied());
     let records = || -> Result<Box<dyn Iterator<Item = ResponseRecord> + '_>, ReportError> {
         let rows = all_records(dir, unrun).map_err(|e| ReportError::Journal(e.to_string()))?;

@@ -17,9 +17,10 @@ pub async fn run(args: &MergeArgs) -> anyhow::Result<i32> {
     })?;
     println!("{}", table::comparison_table(&summary));
     println!(
-        "merged {} runs into {}/ (requests.csv, summary.csv, summary.json, responses.jsonl, report.md, junit.xml)",
+        "merged {} runs into {}/ ({})",
         args.runs.len(),
-        args.out.display()
+        args.out.display(),
+        crate::report::formats::run_dir_files()
     );
     if !args.no_history {
         // The merged run's own verdict, as `run` would give it.

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::cli::{ReportArgs, ReportFormat};
+use crate::cli::ReportArgs;
 use crate::journal::JournalReader;
 use crate::record::ResponseRecord;
-use crate::report::{self, Exporter};
+use crate::report;
 use crate::usage;
 
 /// Every row of the run: the journal's records, and `requests.csv` rows the
@@ -37,15 +37,9 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<i32> {
     let summary = report::json::read_summary(&summary_path)
         .map_err(|e| usage!("{e}; `evalgate report` needs a finished run directory"))?;
     let records = run_records(&args.run)?;
-    let bytes = match args.format {
-        ReportFormat::Table => report::table::comparison_table(&summary).into_bytes(),
-        ReportFormat::Json => serde_json::to_vec_pretty(&summary)?,
-        ReportFormat::Markdown => {
-            report::markdown::Markdown.render(&summary, &mut records.into_iter())?
-        }
-        ReportFormat::Junit => report::junit::Junit.render(&summary, &mut records.into_iter())?,
-        ReportFormat::Html => report::html::Html.render(&summary, &mut records.into_iter())?,
-    };
+    let format = report::formats::by_name(&args.format)
+        .ok_or_else(|| usage!("unknown --format {}", args.format))?;
+    let bytes = format.writer.render(&summary, &mut records.into_iter())?;
     match &args.out {
         Some(path) => std::fs::write(path, &bytes)
             .with_context(|| format!("cannot write {}", path.display()))?,

@@ -168,7 +168,11 @@ fn print_summary(summary: &RunSummary, dir: &Path) {
             dir.display()
         );
     }
-    println!("results: {}/ (requests.csv, summary.csv, summary.json, responses.jsonl, report.md, junit.xml, report.html)", dir.display());
+    println!(
+        "results: {}/ ({})",
+        dir.display(),
+        crate::report::formats::run_dir_files()
+    );
 }
 
 /// 130 interrupted, 3 nothing succeeded, 1 checks failed or budget stop, else 0.

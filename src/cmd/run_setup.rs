@@ -27,16 +27,12 @@ pub(crate) fn timestamp_dir() -> String {
 }
 
 /// Make (or check) the run directory before anything is sent.
-/// Files a run writes into its directory (removed first by `--force`).
+/// Files a run writes into its directory besides the formats' (all removed
+/// first by `--force`).
 const RUN_FILES: &[&str] = &[
     "run.json",
     crate::journal::FILE_NAME,
     "requests.csv",
-    "summary.csv",
-    "summary.json",
-    "report.md",
-    "junit.xml",
-    "report.html",
     "openloop.json",
     "sweep.csv",
 ];
@@ -72,7 +68,8 @@ pub(crate) fn prepare_out_dir(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<
     if non_empty {
         // --force starts a new run here: an old journal must not count as
         // this run's finished jobs, and no old output may outlive it.
-        for name in RUN_FILES {
+        let formats = crate::report::formats::run_dir_writers().map(|w| w.file_name());
+        for name in RUN_FILES.iter().copied().chain(formats) {
             match std::fs::remove_file(dir.join(name)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                     return Err(usage!("cannot replace {}: {e}", dir.join(name).display()))

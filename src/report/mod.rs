@@ -12,6 +12,7 @@ pub use crate::metrics::{RunSummary, SCHEMA_VERSION};
 use crate::record::ResponseRecord;
 
 pub mod csv;
+pub mod formats;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -22,6 +23,7 @@ pub mod table;
 mod test_support;
 
 pub use self::csv::{read_requests, stream_requests, RequestsCsv, SummaryCsv};
+pub use self::formats::{Format, FORMATS};
 pub use self::html::Html;
 pub use self::json::{read_summary, SummaryJson};
 pub use self::junit::Junit;
@@ -143,15 +145,4 @@ pub(crate) fn write_err(file: &'static str) -> impl Fn(std::io::Error) -> Report
         path: PathBuf::from(file),
         source,
     }
-}
-
-/// The writers every run produces besides `requests.csv`.
-pub fn standard_exporters() -> Vec<Box<dyn Exporter>> {
-    vec![
-        Box::new(SummaryJson),
-        Box::new(SummaryCsv),
-        Box::new(Markdown),
-        Box::new(Junit),
-        Box::new(Html),
-    ]
 }
