@@ -13,7 +13,16 @@
 //! are abandoned. Jobs that never ran are not journaled, so `--resume` runs
 //! them; the run directory lists them as skipped rows.
 
+mod budget;
+mod closed_loop;
+mod grade;
+mod job;
 pub mod openloop;
+mod signals;
+
+use budget::{initial_cost_estimate, Budget};
+use closed_loop::dispatch;
+use signals::Interrupts;
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,17 +30,14 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch, Semaphore};
 
-use crate::assert::{self, Answer, Check};
+use crate::assert::Check;
 use crate::gateway::catalog::Catalog;
-use crate::gateway::{ChatRequest, Gateway, Outcome};
+use crate::gateway::Gateway;
 use crate::journal::{JournalError, JournalWriter};
 use crate::metrics::Aggregate;
 use crate::plan::Plan;
-use crate::pricing::{self, ModelPrices};
 use crate::progress::Progress;
-use crate::record::{
-    CheckResult, CostSource, ErrorKind, JobKey, RequestRow, ResponseRecord, Status,
-};
+use crate::record::{ErrorKind, JobKey, ResponseRecord};
 use crate::suite::Suite;
 
 /// Why a run stopped before its plan was done.
@@ -138,16 +144,6 @@ pub struct RunOutcome {
 pub(crate) enum Msg {
     Finished(Box<ResponseRecord>),
     Abandoned(JobKey),
-}
-
-/// Spend tracking for `--max-cost`: cost of finished requests plus a
-/// conservative reservation for each one in flight.
-#[derive(Default)]
-struct Budget {
-    spent: f64,
-    reserved: f64,
-    /// Largest cost seen per model: the reservation once one has finished.
-    max_seen: Vec<Option<f64>>,
 }
 
 pub(crate) struct Shared {
@@ -362,309 +358,4 @@ pub async fn execute(
         journal_error,
         open_loop,
     }
-}
-
-/// Ctrl-C and SIGTERM, registered once for the whole run.
-struct Interrupts {
-    #[cfg(unix)]
-    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
-}
-
-impl Interrupts {
-    fn new() -> Interrupts {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let streams = signal(SignalKind::interrupt())
-                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
-                .ok();
-            Interrupts { streams }
-        }
-        #[cfg(not(unix))]
-        Interrupts {}
-    }
-
-    /// Resolves on the next Ctrl-C or SIGTERM.
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        if let Some((int, term)) = &mut self.streams {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-async fn dispatch(
-    shared: Arc<Shared>,
-    model_index: u32,
-    global: Arc<Semaphore>,
-    per_model: Arc<Semaphore>,
-    tx: mpsc::Sender<Msg>,
-    abandon: watch::Receiver<bool>,
-    done: Arc<DoneSet>,
-) {
-    let plan = shared.ctx.plan;
-    for key in plan.jobs_for_model(model_index) {
-        if done.contains(key.job) {
-            continue;
-        }
-        if shared.stopped().is_some() {
-            return;
-        }
-        let queued = Instant::now();
-        let Ok(model_slot) = per_model.clone().acquire_owned().await else {
-            return;
-        };
-        let Ok(global_slot) = global.clone().acquire_owned().await else {
-            return;
-        };
-        let reserved = match shared.admit(&key) {
-            Ok(r) => r,
-            Err(_) => return,
-        };
-        if let Some(at) = shared.ramp_slot() {
-            // Wakes in short steps so Ctrl-C during a long ramp is noticed.
-            if !crate::runner::openloop::wait_until(&shared, at.into()).await {
-                shared.settle(key.model_index, reserved, None);
-                return;
-            }
-        }
-        let queue = queued.elapsed();
-        let shared = shared.clone();
-        let tx = tx.clone();
-        let mut abandon = abandon.clone();
-        tokio::spawn(async move {
-            let _slots = (model_slot, global_slot);
-            let msg = tokio::select! {
-                rec = run_job(&shared, key, queue) => {
-                    shared.settle(key.model_index, reserved, rec.row.cost_usd);
-                    Msg::Finished(Box::new(rec))
-                }
-                _ = abandon.wait_for(|a| *a) => {
-                    shared.settle(key.model_index, reserved, None);
-                    Msg::Abandoned(key)
-                }
-            };
-            let _ = tx.send(msg).await;
-        });
-    }
-}
-
-/// The reservation for a model's request before any cost was seen: catalog
-/// or suite prices × (a prompt estimate + the full `max_tokens`).
-fn initial_cost_estimate(ctx: &RunContext, model: &str) -> Option<f64> {
-    let prices = model_prices(ctx, model)?;
-    let worst = ctx
-        .suite
-        .cases
-        .iter()
-        .map(|c| {
-            let chars: usize = c.messages.iter().map(|m| m.content.len()).sum();
-            let usage = crate::record::Usage {
-                input_tokens: (chars / 3 + 8 * c.messages.len()) as u64,
-                output_tokens: c.max_tokens.unwrap_or(1024) as u64,
-                ..Default::default()
-            };
-            prices.cost(&usage).unwrap_or(0.0)
-        })
-        .fold(0.0, f64::max);
-    Some(worst)
-}
-
-fn model_prices(ctx: &RunContext, model: &str) -> Option<ModelPrices> {
-    ctx.catalog
-        .as_ref()
-        .and_then(|c| c.get(model))
-        .and_then(|m| m.pricing.clone())
-        .or_else(|| suite_prices(&ctx.suite, model))
-}
-
-fn suite_prices(suite: &Suite, model: &str) -> Option<ModelPrices> {
-    suite
-        .pricing
-        .get(model)
-        .map(|p| ModelPrices::per_million(p.input, p.output, p.cache_read, p.cache_write))
-}
-
-/// The cost of one outcome and where the figure came from (see
-/// [`pricing::resolve_cost`]).
-fn resolve_cost(
-    outcome: &Outcome,
-    model: &str,
-    catalog: Option<&Catalog>,
-    suite: &Suite,
-) -> (Option<f64>, CostSource) {
-    let listed = catalog
-        .and_then(|c| c.get(model))
-        .and_then(|m| m.pricing.as_ref());
-    pricing::resolve_cost(outcome.gateway_cost, outcome.usage.as_ref(), listed, || {
-        suite_prices(suite, model)
-    })
-}
-
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
-}
-
-pub(crate) async fn run_job(shared: &Shared, key: JobKey, queue: Duration) -> ResponseRecord {
-    let ctx = &shared.ctx;
-    let case = &ctx.suite.cases[key.case_index as usize];
-    let model = &ctx.models[key.model_index as usize];
-    let request = ChatRequest {
-        model: model.clone(),
-        messages: case.messages.clone(),
-        max_tokens: case.max_tokens,
-        temperature: case.temperature,
-        gateway_options: ctx.suite.gateway.clone(),
-    };
-    let outcome = ctx.gateway.chat(&request).await;
-    let mut record = build_record(ctx, key, queue, outcome);
-    grade(ctx, key, &request, &mut record).await;
-    record
-}
-
-/// The row and journal record for one outcome (before grading).
-fn build_record(
-    ctx: &RunContext,
-    key: JobKey,
-    queue: Duration,
-    outcome: Outcome,
-) -> ResponseRecord {
-    let case = &ctx.suite.cases[key.case_index as usize];
-    let model = &ctx.models[key.model_index as usize];
-    let (cost_usd, cost_source) = resolve_cost(&outcome, model, ctx.catalog.as_deref(), &ctx.suite);
-    let usage = outcome.usage;
-    let out_tokens = usage.map(|u| u.output_tokens);
-    let streaming = match (outcome.ttft, outcome.duration) {
-        (Some(t), Some(d)) if d > t => Some(d - t),
-        _ => None,
-    };
-    let tpot_ms = match (streaming, out_tokens) {
-        (Some(s), Some(n)) if n > 1 => Some(ms(s) / (n - 1) as f64),
-        _ => None,
-    };
-    let tokens_per_s = match (streaming, out_tokens) {
-        (Some(s), Some(n)) if n > 0 && s.as_secs_f64() > 0.0 => Some(n as f64 / s.as_secs_f64()),
-        _ => None,
-    };
-    let row = RequestRow {
-        job: key.job,
-        suite: ctx.suite.name.clone(),
-        case_id: case.id.clone(),
-        model: model.clone(),
-        repeat: key.repeat,
-        status: if outcome.error.is_none() {
-            Status::Ok
-        } else {
-            Status::Error
-        },
-        error_kind: outcome.error.as_ref().map(|e| e.kind),
-        error_message: outcome.error.map(|e| e.message),
-        attempts: outcome.attempts,
-        queue_ms: Some(ms(queue)),
-        ttft_ms: outcome.ttft.map(ms),
-        duration_ms: outcome.duration.map(ms),
-        tpot_ms,
-        tokens_per_s,
-        input_tokens: usage.map(|u| u.input_tokens),
-        output_tokens: out_tokens,
-        reasoning_tokens: usage.map(|u| u.reasoning_tokens),
-        cached_tokens: usage.map(|u| u.cached_tokens),
-        cache_write_tokens: usage.map(|u| u.cache_write_tokens),
-        cost_usd,
-        cost_source,
-        generation_id: outcome.generation_id,
-        provider: outcome.provider,
-        finish_reason: outcome.finish_reason,
-        passed: None,
-        score: None,
-        failed_checks: None,
-        send_lag_ms: None,
-    };
-    ResponseRecord {
-        row,
-        text: outcome.text,
-        reasoning: outcome.reasoning,
-        checks: Vec::new(),
-        itl_us: outcome.itl_us,
-        grader_cost_usd: None,
-    }
-}
-
-/// Run the case's checks on the answer (calling the grader for `judge`
-/// checks) and fill `passed`, `score` and `failed_checks`.
-async fn grade(ctx: &RunContext, key: JobKey, request: &ChatRequest, record: &mut ResponseRecord) {
-    let case = &ctx.suite.cases[key.case_index as usize];
-    let checks = &ctx.checks[key.case_index as usize];
-    if checks.is_empty() {
-        return;
-    }
-    if record.row.status != Status::Ok {
-        let kind = record.row.error_kind.map_or("error", |k| k.as_str());
-        record.checks = vec![CheckResult {
-            check: "answer".into(),
-            passed: false,
-            weight: 1.0,
-            reason: format!("no answer: request failed ({kind})"),
-        }];
-        record.row.passed = Some(false);
-        record.row.score = Some(0.0);
-        record.row.failed_checks = assert::failed_summary(&record.checks);
-        return;
-    }
-    let answer = Answer {
-        text: &record.text,
-        ttft_ms: record.row.ttft_ms,
-        duration_ms: record.row.duration_ms,
-        cost_usd: record.row.cost_usd,
-        output_tokens: record.row.output_tokens,
-        tokens_per_s: record.row.tokens_per_s,
-    };
-    let mut results = Vec::with_capacity(checks.len());
-    let mut grader_cost: Option<f64> = None;
-    for check in checks {
-        if !check.is_judge() {
-            results.push(check.evaluate(&answer));
-            continue;
-        }
-        let grader = check
-            .grader()
-            .or(ctx.suite.grader.as_deref())
-            .unwrap_or_default()
-            .to_string();
-        let judge = ChatRequest {
-            model: grader.clone(),
-            messages: assert::judge_messages(
-                check.rubric().unwrap_or_default(),
-                &request.messages,
-                answer.text,
-            ),
-            max_tokens: Some(400),
-            temperature: Some(0.0),
-            gateway_options: None,
-        };
-        let verdict = ctx.gateway.chat(&judge).await;
-        let (cost, _) = resolve_cost(&verdict, &grader, ctx.catalog.as_deref(), &ctx.suite);
-        if let Some(c) = cost {
-            grader_cost = Some(grader_cost.unwrap_or(0.0) + c);
-        }
-        let parsed = match &verdict.error {
-            Some(e) => Err(format!(
-                "grader {grader} failed: {} ({})",
-                e.message, e.kind
-            )),
-            None => assert::parse_verdict(&verdict.text),
-        };
-        results.push(check.judge_result(parsed));
-    }
-    let (passed, score) = assert::score(&results, case.threshold);
-    record.row.passed = Some(passed);
-    record.row.score = Some(score);
-    record.row.failed_checks = assert::failed_summary(&results);
-    record.checks = results;
-    record.grader_cost_usd = grader_cost;
 }

@@ -1,0 +1,100 @@
+//! One job: send the request, turn the outcome into a row (timings, tokens,
+//! cost and where it came from), and grade the answer.
+
+use std::time::Duration;
+
+use crate::gateway::{ChatRequest, Outcome};
+use crate::record::{JobKey, RequestRow, ResponseRecord, Status};
+
+use super::budget::resolve_cost;
+use super::grade::grade;
+use super::{RunContext, Shared};
+
+pub(super) fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+pub(crate) async fn run_job(shared: &Shared, key: JobKey, queue: Duration) -> ResponseRecord {
+    let ctx = &shared.ctx;
+    let case = &ctx.suite.cases[key.case_index as usize];
+    let model = &ctx.models[key.model_index as usize];
+    let request = ChatRequest {
+        model: model.clone(),
+        messages: case.messages.clone(),
+        max_tokens: case.max_tokens,
+        temperature: case.temperature,
+        gateway_options: ctx.suite.gateway.clone(),
+    };
+    let outcome = ctx.gateway.chat(&request).await;
+    let mut record = build_record(ctx, key, queue, outcome);
+    grade(ctx, key, &request, &mut record).await;
+    record
+}
+
+/// The row and journal record for one outcome (before grading).
+pub(super) fn build_record(
+    ctx: &RunContext,
+    key: JobKey,
+    queue: Duration,
+    outcome: Outcome,
+) -> ResponseRecord {
+    let case = &ctx.suite.cases[key.case_index as usize];
+    let model = &ctx.models[key.model_index as usize];
+    let (cost_usd, cost_source) = resolve_cost(&outcome, model, ctx.catalog.as_deref(), &ctx.suite);
+    let usage = outcome.usage;
+    let out_tokens = usage.map(|u| u.output_tokens);
+    let streaming = match (outcome.ttft, outcome.duration) {
+        (Some(t), Some(d)) if d > t => Some(d - t),
+        _ => None,
+    };
+    let tpot_ms = match (streaming, out_tokens) {
+        (Some(s), Some(n)) if n > 1 => Some(ms(s) / (n - 1) as f64),
+        _ => None,
+    };
+    let tokens_per_s = match (streaming, out_tokens) {
+        (Some(s), Some(n)) if n > 0 && s.as_secs_f64() > 0.0 => Some(n as f64 / s.as_secs_f64()),
+        _ => None,
+    };
+    let row = RequestRow {
+        job: key.job,
+        suite: ctx.suite.name.clone(),
+        case_id: case.id.clone(),
+        model: model.clone(),
+        repeat: key.repeat,
+        status: if outcome.error.is_none() {
+            Status::Ok
+        } else {
+            Status::Error
+        },
+        error_kind: outcome.error.as_ref().map(|e| e.kind),
+        error_message: outcome.error.map(|e| e.message),
+        attempts: outcome.attempts,
+        queue_ms: Some(ms(queue)),
+        ttft_ms: outcome.ttft.map(ms),
+        duration_ms: outcome.duration.map(ms),
+        tpot_ms,
+        tokens_per_s,
+        input_tokens: usage.map(|u| u.input_tokens),
+        output_tokens: out_tokens,
+        reasoning_tokens: usage.map(|u| u.reasoning_tokens),
+        cached_tokens: usage.map(|u| u.cached_tokens),
+        cache_write_tokens: usage.map(|u| u.cache_write_tokens),
+        cost_usd,
+        cost_source,
+        generation_id: outcome.generation_id,
+        provider: outcome.provider,
+        finish_reason: outcome.finish_reason,
+        passed: None,
+        score: None,
+        failed_checks: None,
+        send_lag_ms: None,
+    };
+    ResponseRecord {
+        row,
+        text: outcome.text,
+        reasoning: outcome.reasoning,
+        checks: Vec::new(),
+        itl_us: outcome.itl_us,
+        grader_cost_usd: None,
+    }
+}
