@@ -16,6 +16,7 @@
 //! 100 per side no test at 1% error can exceed ~47% detection.
 
 mod dist;
+mod paired;
 mod shift;
 #[cfg(test)]
 mod sim_tests;
@@ -23,6 +24,11 @@ mod sim_tests;
 use std::collections::BTreeMap;
 
 use dist::{fisher_exact, normal_quantile};
+pub use paired::{
+    compare_paired_binary, compare_paired_fractions, compare_paired_ratio, mcnemar_exact,
+    same_keys, sign_flip, wilcoxon_signed_rank, PairedP, EXACT_SIGN_FLIP_MAX, EXACT_WILCOXON_MAX,
+    SIGN_FLIP_DRAWS, SIGN_FLIP_SEED,
+};
 use shift::{bootstrap_quantile_atoms, hodges_lehmann, mann_whitney, nearest_rank};
 
 /// Family-wise error rate of one comparison.
@@ -36,8 +42,9 @@ pub const MIN_LOCATION_SAMPLES: usize = 5;
 
 /// One line describing the method, printed by `evalgate compare`.
 pub const METHOD: &str = "medians: Mann–Whitney U (normal approx., tie+continuity corrected) with \
-Hodges–Lehmann shift on log values; p95/p99: exact bootstrap of the percentile ratio; rates: \
-Fisher exact; Holm–Bonferroni at α=0.01 over all tests; flagged only if significant and the \
+Hodges–Lehmann shift on log values; p95/p99: exact bootstrap of the percentile ratio; pass \
+rate: exact McNemar on the same (case, repeat) pairs, Fisher exact on totals when pairs differ; \
+error rate: Fisher exact; Holm–Bonferroni at α=0.01 over all tests; flagged only if significant and the \
 95% CI reaches the threshold";
 
 /// Which way is good for a metric.

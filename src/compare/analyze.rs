@@ -1,6 +1,8 @@
 //! Build the tests of one comparison: for every model present in both runs,
 //! TTFT and duration p50/p95/p99, cost per request, output tokens, error
 //! rate and pass rate; then one Holm–Bonferroni correction over them all.
+//! Pass rate is paired (exact McNemar) when both runs checked the same
+//! (case, repeat) pairs of a model, else Fisher exact on the totals.
 
 use std::collections::BTreeMap;
 
@@ -159,7 +161,32 @@ impl Comparison {
     }
 }
 
-fn test_metric(name: &str, b: &Samples, c: &Samples, th: &Threshold) -> TestResult {
+/// Per-(case, repeat) pass outcomes of one model in both runs, paired when
+/// both runs checked exactly the same pairs.
+struct PassPairs(Option<Vec<(bool, bool)>>);
+
+impl PassPairs {
+    fn of(base: &RunData, cur: &RunData, model: &str) -> PassPairs {
+        let (b, c) = (base.pass_outcomes(model), cur.pass_outcomes(model));
+        let duplicate = |v: &[((&str, u32), bool)]| v.windows(2).any(|w| w[0].0 == w[1].0);
+        let (kb, kc): (Vec<_>, Vec<_>) = (
+            b.iter().map(|x| x.0).collect(),
+            c.iter().map(|x| x.0).collect(),
+        );
+        if duplicate(&b) || duplicate(&c) || !stats::same_keys(&kb, &kc) {
+            return PassPairs(None);
+        }
+        PassPairs(Some(b.iter().zip(&c).map(|(x, y)| (x.1, y.1)).collect()))
+    }
+}
+
+fn test_metric(
+    name: &str,
+    b: &Samples,
+    c: &Samples,
+    pairs: &PassPairs,
+    th: &Threshold,
+) -> TestResult {
     use Direction::*;
     match name {
         "ttft_p50" => stats::compare_location(name, &b.ttft_ms, &c.ttft_ms, LowerIsBetter, th),
@@ -197,15 +224,18 @@ fn test_metric(name: &str, b: &Samples, c: &Samples, th: &Threshold) -> TestResu
         "error_rate" => {
             stats::compare_proportion(name, b.errors, b.sent, c.errors, c.sent, LowerIsBetter, th)
         }
-        _ => stats::compare_proportion(
-            name,
-            b.passed,
-            b.checked,
-            c.passed,
-            c.checked,
-            HigherIsBetter,
-            th,
-        ),
+        _ => match &pairs.0 {
+            Some(p) => stats::compare_paired_binary(name, p, HigherIsBetter, th),
+            None => stats::compare_proportion(
+                name,
+                b.passed,
+                b.checked,
+                c.passed,
+                c.checked,
+                HigherIsBetter,
+                th,
+            ),
+        },
     }
 }
 
@@ -296,6 +326,12 @@ pub fn compare(base: &RunData, cur: &RunData, thresholds: &Thresholds) -> Compar
         .collect();
     for model in &both {
         let (b, c) = &samples[model];
+        let pairs = PassPairs::of(base, cur, model);
+        if pairs.0.is_none() && (b.checked > 0 || c.checked > 0) {
+            warnings.push(format!(
+                "{model}: the runs did not check the same (case, repeat) pairs, so its pass rate is compared unpaired (Fisher exact on the totals)"
+            ));
+        }
         for (metric, family, kind) in METRICS {
             if metric == "pass_rate" && b.checked == 0 && c.checked == 0 {
                 continue;
@@ -304,7 +340,7 @@ pub fn compare(base: &RunData, cur: &RunData, thresholds: &Thresholds) -> Compar
             rows.push(MetricRow {
                 model: model.to_string(),
                 kind,
-                result: test_metric(metric, b, c, &th),
+                result: test_metric(metric, b, c, &pairs, &th),
                 samples_for_observed_shift: None,
             });
         }

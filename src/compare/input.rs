@@ -88,6 +88,21 @@ impl RunData {
     }
 }
 
+impl RunData {
+    /// Checked outcomes of one model keyed by (case id, repeat), sorted by
+    /// key: what a paired pass-rate test matches across runs.
+    pub fn pass_outcomes(&self, model: &str) -> Vec<((&str, u32), bool)> {
+        let mut v: Vec<((&str, u32), bool)> = self
+            .rows
+            .iter()
+            .filter(|r| r.model == model)
+            .filter_map(|r| Some(((r.case_id.as_str(), r.repeat), r.passed?)))
+            .collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+}
+
 /// The samples of one model in one run.
 #[derive(Clone, Debug, Default)]
 pub struct Samples {

@@ -131,3 +131,61 @@ fn a_small_unproven_shift_says_how_many_samples_would_show_it() {
     assert!(render::table(&cmp).contains(&format!("about {n} per side")));
     assert_eq!(cmp.exit_code(), 0);
 }
+
+/// `run` with the first `fails` rows of each model failing their checks.
+fn run_with_fails(label: &str, n: usize, fails: usize) -> RunData {
+    let mut data = run(label, &["m/a"], n, spread(100.0));
+    for r in data.rows.iter_mut().take(fails) {
+        r.passed = Some(false);
+    }
+    let mut agg = Aggregate::new(&["m/a".to_string()]);
+    for r in &data.rows {
+        agg.record(&ResponseRecord::from_row(r.clone()));
+    }
+    data.summary = RunSummary::new(data.summary.run.clone(), &agg);
+    data
+}
+
+#[test]
+fn pass_rate_is_paired_mcnemar_on_matching_pairs_and_fisher_otherwise() {
+    // 100 cases: 5 fail in the baseline, the same 5 plus 15 more in the
+    // current run (15 pass→fail flips, none back).
+    let base = run_with_fails("base", 100, 5);
+    let cur = run_with_fails("cur", 100, 20);
+    let th = Thresholds::parse(None).unwrap();
+    let cmp = compare(&base, &cur, &th);
+    let pass = cmp
+        .rows
+        .iter()
+        .find(|r| r.result.metric == "pass_rate")
+        .unwrap();
+    assert_eq!(pass.result.method, "mcnemar-exact");
+    assert!((pass.result.p_value - 6.103515625e-05).abs() < 1e-12);
+    assert_eq!(pass.result.verdict, Verdict::Regressed);
+    let json = serde_json::to_value(render::json(&cmp)).unwrap();
+    let row = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["metric"] == "pass_rate")
+        .unwrap();
+    assert_eq!(row["test"], "mcnemar-exact");
+
+    // One row of the current run is another repeat: pairs do not match.
+    let mut partial = cur.clone();
+    partial.rows[99].repeat = 1000;
+    let cmp = compare(&base, &partial, &th);
+    let pass = cmp
+        .rows
+        .iter()
+        .find(|r| r.result.metric == "pass_rate")
+        .unwrap();
+    assert_eq!(pass.result.method, "fisher-exact");
+    assert!(
+        cmp.warnings.iter().any(|w| w.contains("unpaired (Fisher")),
+        "{:?}",
+        cmp.warnings
+    );
+    // Fisher on the totals cannot flag it inside the family.
+    assert_ne!(pass.result.verdict, Verdict::Regressed);
+}

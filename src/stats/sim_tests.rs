@@ -202,3 +202,138 @@ fn stats_sim_ten_percent_ttft_shift_is_detected_with_enough_samples() {
     );
     assert!(big.unshifted <= 0.02, "{}", big.unshifted);
 }
+
+/// Per-case outcomes `(baseline, current)` of `n` cases. Each case passes
+/// with rate `rate`, or (None) a rate of its own difficulty (most cases easy,
+/// some coin flips, a few nearly always failing); each passing baseline case
+/// fails in the current run with probability `drop`, else both runs draw
+/// independently from the case's rate.
+fn paired_outcomes(
+    rng: &mut SmallRng,
+    n: usize,
+    rate: Option<f64>,
+    drop: f64,
+) -> Vec<(bool, bool)> {
+    (0..n)
+        .map(|_| {
+            let u: f64 = rng.gen();
+            let q = if let Some(r) = rate {
+                r
+            } else if u < 0.7 {
+                0.97
+            } else if u < 0.9 {
+                0.6
+            } else {
+                0.1
+            };
+            let base = rng.gen::<f64>() < q;
+            let cur = if drop > 0.0 {
+                base && rng.gen::<f64>() >= drop
+            } else {
+                rng.gen::<f64>() < q
+            };
+            (base, cur)
+        })
+        .collect()
+}
+
+/// The unpaired test on the same outcomes: Fisher exact on the totals.
+fn fisher_on_totals(pairs: &[(bool, bool)], th: &Threshold) -> TestResult {
+    let n = pairs.len() as u64;
+    let b = pairs.iter().filter(|p| p.0).count() as u64;
+    let c = pairs.iter().filter(|p| p.1).count() as u64;
+    compare_proportion("pass_rate", b, n, c, n, Direction::HigherIsBetter, th)
+}
+
+/// A comparison of 3 models x 6 tests whose pass-rate tests use `pairs`
+/// (one per model), paired (McNemar) or not (Fisher on totals).
+fn family_with_pass_pairs(
+    rng: &mut SmallRng,
+    pairs: &[Vec<(bool, bool)>],
+    paired: bool,
+    th: &BTreeMap<String, Threshold>,
+) -> Vec<TestResult> {
+    let mut rs = comparison(rng, 100, 1.0, th);
+    let t = th.get("pass_rate").copied().unwrap_or_default();
+    for (model, p) in pairs.iter().enumerate() {
+        rs[model * 6 + 5] = if paired {
+            compare_paired_binary("pass_rate", p, Direction::HigherIsBetter, &t)
+        } else {
+            fisher_on_totals(p, &t)
+        };
+    }
+    holm(&mut rs, ALPHA);
+    rs
+}
+
+#[test]
+fn stats_sim_fifteen_flips_are_flagged_paired_and_missed_unpaired() {
+    let th = parse_thresholds(THRESHOLDS).unwrap_or_default();
+    // The issue's scenario for model 0: 95% → 80% on 100 cases, exactly 15
+    // pass→fail flips and none back; models 1 and 2 unchanged.
+    let mut flips = vec![(true, true); 80];
+    flips.extend([(true, false); 15]);
+    flips.extend([(false, false); 5]);
+    let mut rng = SmallRng::seed_from_u64(0xF11B5);
+    let same = paired_outcomes(&mut rng, 100, None, 0.0);
+    let same2 = paired_outcomes(&mut rng, 100, None, 0.0);
+    let pairs = [flips, same, same2];
+    let mut rng = SmallRng::seed_from_u64(1);
+    let paired = family_with_pass_pairs(&mut rng, &pairs, true, &th);
+    let mut rng = SmallRng::seed_from_u64(1);
+    let unpaired = family_with_pass_pairs(&mut rng, &pairs, false, &th);
+    let (p, u) = (&paired[5], &unpaired[5]);
+    println!(
+        "stats sim 15 flips: McNemar p={:.2e} (Holm {:.2e}) → {:?}; Fisher p={:.4} (Holm {:.4}) → {:?}",
+        p.p_value,
+        p.p_adjusted.unwrap_or(f64::NAN),
+        p.verdict,
+        u.p_value,
+        u.p_adjusted.unwrap_or(f64::NAN),
+        u.verdict
+    );
+    assert!((p.p_value - 6.103515625e-05).abs() < 1e-12);
+    assert_eq!(p.verdict, Verdict::Regressed);
+    assert!((0.001..0.004).contains(&u.p_value), "{}", u.p_value);
+    assert_eq!(u.verdict, Verdict::NoSignificantChange);
+}
+
+#[test]
+fn stats_sim_paired_pass_rate_power_and_aa_false_alarms() {
+    let th = parse_thresholds(THRESHOLDS).unwrap_or_default();
+    let runs = 500;
+    let mut rng = SmallRng::seed_from_u64(0xDEC1DE);
+    let (mut paired_hits, mut unpaired_hits, mut aa_any) = (0, 0, 0);
+    for _ in 0..runs {
+        // Model 0 passes 95% of its cases and loses each passing case with
+        // probability 15/95 (95% → 80% on average); the others are A/A.
+        let pairs = [
+            paired_outcomes(&mut rng, 100, Some(0.95), 15.0 / 95.0),
+            paired_outcomes(&mut rng, 100, None, 0.0),
+            paired_outcomes(&mut rng, 100, None, 0.0),
+        ];
+        let seed = rng.gen();
+        let p = family_with_pass_pairs(&mut SmallRng::seed_from_u64(seed), &pairs, true, &th);
+        let u = family_with_pass_pairs(&mut SmallRng::seed_from_u64(seed), &pairs, false, &th);
+        paired_hits += usize::from(p[5].verdict == Verdict::Regressed);
+        unpaired_hits += usize::from(u[5].verdict == Verdict::Regressed);
+        let aa = [
+            paired_outcomes(&mut rng, 100, None, 0.0),
+            paired_outcomes(&mut rng, 100, None, 0.0),
+            paired_outcomes(&mut rng, 100, None, 0.0),
+        ];
+        let rs = family_with_pass_pairs(&mut rng, &aa, true, &th);
+        aa_any += usize::from(rs.iter().any(flagged));
+    }
+    let rate = |k: usize| k as f64 / runs as f64;
+    println!(
+        "stats sim pass-rate drop on 100 paired cases ({runs} comparisons, 18-test family): \
+         paired McNemar detects {:.1}%, unpaired Fisher {:.1}%; A/A with paired pass rates: \
+         {:.1}% flagged anything (target <= 1%)",
+        rate(paired_hits) * 100.0,
+        rate(unpaired_hits) * 100.0,
+        rate(aa_any) * 100.0
+    );
+    assert!(rate(paired_hits) > rate(unpaired_hits) + 0.2);
+    assert!(rate(aa_any) <= 0.01, "A/A false alarms {}", rate(aa_any));
+}
