@@ -214,6 +214,57 @@ pub struct RunArgs {
     /// Do not append this run to the history store.
     #[arg(long)]
     pub no_history: bool,
+    /// Service-level objectives for goodput, over the suite's `slo:`, e.g.
+    /// ttft=800ms,duration=10s,tokens_per_s=30.
+    #[arg(long, value_name = "SPEC", value_parser = slo)]
+    pub slo: Option<crate::record::Slo>,
+    /// The model the report's decision view compares the others with
+    /// [default: the first model].
+    #[arg(long, value_name = "MODEL")]
+    pub reference: Option<String>,
+    /// Print every column of the results table (default: the ones that fit 80 columns).
+    #[arg(long)]
+    pub wide: bool,
+}
+
+/// Parse `--slo ttft=800ms,duration=10s,tokens_per_s=30` (durations as
+/// elsewhere: `500ms`, `2s`, a bare number of seconds).
+pub fn slo(spec: &str) -> Result<crate::record::Slo, String> {
+    let mut slo = crate::record::Slo::default();
+    for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (name, value) = item.split_once('=').ok_or_else(|| {
+            format!("`{item}` must look like ttft=800ms, duration=10s or tokens_per_s=30")
+        })?;
+        let (name, value) = (name.trim(), value.trim());
+        let ms = || {
+            crate::duration::parse(value)
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .map_err(|e| format!("`{name}`: {e}"))
+        };
+        match name {
+            "ttft" => slo.ttft_ms = Some(ms()?),
+            "duration" => slo.duration_ms = Some(ms()?),
+            "tokens_per_s" => {
+                let v = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && *v >= 0.0)
+                    .ok_or_else(|| {
+                        format!("`tokens_per_s` must be a non-negative number, e.g. tokens_per_s=30, not `{value}`")
+                    })?;
+                slo.tokens_per_s = Some(v);
+            }
+            other => {
+                return Err(format!(
+                    "unknown objective `{other}`; known: ttft, duration, tokens_per_s"
+                ))
+            }
+        }
+    }
+    if !slo.is_set() {
+        return Err("give at least one objective, e.g. --slo ttft=800ms".into());
+    }
+    Ok(slo)
 }
 
 /// Where the run history lives.
@@ -380,6 +431,9 @@ pub struct CreditsArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
+    /// With `--format table`: every column (default: what fits the terminal).
+    #[arg(long)]
+    pub wide: bool,
     /// A finished run directory.
     pub run: PathBuf,
     /// Output format (one of the report formats).
@@ -422,4 +476,23 @@ pub struct InitArgs {
     /// Overwrite existing files.
     #[arg(long)]
     pub force: bool,
+}
+
+#[cfg(test)]
+mod slo_tests {
+    #[test]
+    fn slo_spec_parses_and_explains_mistakes() {
+        let s = super::slo("ttft=800ms, duration=10s,tokens_per_s=30").unwrap();
+        assert_eq!(
+            (s.ttft_ms, s.duration_ms, s.tokens_per_s),
+            (Some(800.0), Some(10_000.0), Some(30.0))
+        );
+        assert!(super::slo("latency=1s")
+            .unwrap_err()
+            .contains("known: ttft"));
+        assert!(super::slo("ttft").unwrap_err().contains("ttft=800ms"));
+        assert!(super::slo("ttft=fast").unwrap_err().contains("`ttft`"));
+        assert!(super::slo("tokens_per_s=-1").is_err());
+        assert!(super::slo("").is_err());
+    }
 }

@@ -224,6 +224,8 @@ struct FlatRecord {
     failed_checks: Option<String>,
     #[serde(default)]
     send_lag_ms: Option<f64>,
+    #[serde(default)]
+    slo_met: Option<bool>,
     text: String,
     #[serde(default)]
     reasoning: String,
@@ -267,6 +269,7 @@ impl From<FlatRecord> for ResponseRecord {
                 score: f.score,
                 failed_checks: f.failed_checks,
                 send_lag_ms: f.send_lag_ms,
+                slo_met: f.slo_met,
             },
             text: f.text,
             reasoning: f.reasoning,

@@ -28,4 +28,5 @@ pub mod secret;
 pub mod sim;
 pub mod stats;
 pub mod suite;
+pub mod term;
 pub mod trend;

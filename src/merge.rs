@@ -202,7 +202,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<RunSummary, Me
     for i in &inputs {
         agg.merge(&i.summary.aggregate()?)?;
     }
-    let summary = RunSummary::new(meta, &agg);
+    let mut summary = RunSummary::new(meta, &agg);
+    // Repeats of one case may sit in different shards: per-case figures
+    // come from all rows together.
+    let mut cases = crate::metrics::CaseOutcomes::default();
+    for row in inputs.iter().flat_map(|i| &i.rows) {
+        cases.record(row);
+    }
+    cases.apply(&mut summary.models);
 
     prepare_out(out, force)?;
     crate::output::write_meta(out, &summary.run).map_err(|e| MergeError::Out(format!("{e:#}")))?;

@@ -19,7 +19,9 @@ use hdrhistogram::Histogram;
 
 use crate::record::{ErrorKind, ResponseRecord, Status};
 
+mod cases;
 mod summary;
+pub use cases::{CaseFigures, CaseOutcomes};
 pub use summary::{ExactSums, ModelSummary, RunSummary, SerializedHistograms, SCHEMA_VERSION};
 
 /// Significant figures kept by every histogram (0.1 % resolution).
@@ -127,6 +129,9 @@ pub struct ModelStats {
     cost_sources: BTreeMap<String, u64>,
     checked: u64,
     passed: u64,
+    slo_checked: u64,
+    slo_met: u64,
+    good: u64,
     exact: ExactSums,
 }
 
@@ -233,6 +238,9 @@ impl ModelStats {
             cost_sources: BTreeMap::new(),
             checked: 0,
             passed: 0,
+            slo_checked: 0,
+            slo_met: 0,
+            good: 0,
             exact: ExactSums::default(),
         }
     }
@@ -309,6 +317,13 @@ impl ModelStats {
             self.checked += 1;
             self.passed += u64::from(passed);
         }
+        if let Some(met) = row.slo_met {
+            self.slo_checked += 1;
+            self.slo_met += u64::from(met);
+        }
+        if row.status == Status::Ok && row.slo_met != Some(false) && row.passed != Some(false) {
+            self.good += 1;
+        }
         if let Some(nano) = row.score.and_then(|s| to_units(s, NANO_PER_SCORE)) {
             self.exact.score_sum_nano = self.exact.score_sum_nano.saturating_add(nano);
             self.exact.scored_rows += 1;
@@ -351,6 +366,9 @@ impl ModelStats {
         }
         self.checked += other.checked;
         self.passed += other.passed;
+        self.slo_checked += other.slo_checked;
+        self.slo_met += other.slo_met;
+        self.good += other.good;
         let (a, b) = (&mut self.exact, &other.exact);
         a.cost_pico_usd = a.cost_pico_usd.saturating_add(b.cost_pico_usd);
         a.known_cost_rows += b.known_cost_rows;
@@ -431,6 +449,21 @@ impl ModelStats {
             mean_score: ratio(x.score_sum_nano as f64 / NANO_PER_SCORE, x.scored_rows),
             grader_cost_usd: (x.grader_rows > 0)
                 .then(|| x.grader_cost_pico_usd as f64 / PICO_PER_USD),
+            slo_checked: self.slo_checked,
+            slo_met: self.slo_met,
+            good_requests: self.good,
+            goodput: (self.slo_checked > 0 || self.checked > 0)
+                .then(|| ratio(self.good as f64, self.ok + self.errors))
+                .flatten(),
+            cost_per_pass_usd: (x.known_cost_rows > 0)
+                .then(|| {
+                    let grader = x.grader_cost_pico_usd as f64 / PICO_PER_USD;
+                    ratio(cost + grader, self.passed)
+                })
+                .flatten(),
+            flaky_cases: 0,
+            pass_at_k: None,
+            pass_all_k: None,
         }
     }
 
@@ -492,6 +525,9 @@ impl ModelStats {
             cost_sources: summary.cost_sources.clone(),
             checked: summary.checked,
             passed: summary.passed,
+            slo_checked: summary.slo_checked,
+            slo_met: summary.slo_met,
+            good: summary.good_requests,
             exact: hist.exact.clone(),
         })
     }

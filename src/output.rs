@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::journal::JournalReader;
-use crate::metrics::Aggregate;
+use crate::metrics::{Aggregate, CaseOutcomes};
 use crate::plan::Plan;
 use crate::record::{ErrorKind, JobKey, RequestRow, ResponseRecord, RunMeta, Status};
 use crate::report::{csv::RequestsCsv, Exporter, ReportError, RunSummary};
@@ -76,14 +76,17 @@ pub fn write_run_dir(
     for rec in unrun.records() {
         agg.record(&rec);
     }
-    let summary = RunSummary::new(meta, &agg);
+    let mut summary = RunSummary::new(meta, &agg);
 
     let csv_path = dir.join("requests.csv");
     let mut csv = RequestsCsv::create(&csv_path)?;
+    let mut cases = CaseOutcomes::default();
     for rec in all_records(dir, unrun)? {
+        cases.record(&rec.row);
         csv.write(&rec.row)?;
     }
     csv.finish()?;
+    cases.apply(&mut summary.models);
 
     let exporters = crate::report::formats::run_dir_writers()
         .map(|e| e as &dyn Exporter)

@@ -1,7 +1,8 @@
 //! Live progress on stderr: an indicatif bar with ETA and per-model counts
 //! when stderr is a terminal, one plain line every few seconds otherwise (CI
 //! logs), nothing with `--no-progress`. Rendering is rate-limited so it costs
-//! nothing measurable per request.
+//! nothing measurable per request. Both fit the terminal width (the bar's
+//! per-model message is cut to what is left), and Ctrl-C clears the bar.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -42,6 +43,7 @@ pub struct Progress {
     last_line: Instant,
     last_msg: Instant,
     every: Duration,
+    width: usize,
 }
 
 impl Progress {
@@ -52,7 +54,7 @@ impl Progress {
                 ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(8));
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} eta {eta} {msg}",
+                    "{spinner} {elapsed_precise} {bar:20.cyan/blue} {pos}/{len} eta {eta} {wide_msg}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
@@ -76,6 +78,7 @@ impl Progress {
             last_line: now,
             last_msg: now,
             every: Duration::from_secs(5),
+            width: crate::term::width(),
         }
     }
 
@@ -107,6 +110,7 @@ impl Progress {
                         self.errors,
                         self.per_model(agg)
                     );
+                    let line = crate::term::truncate(&line, self.width);
                     let _ = writeln!(std::io::stderr(), "{line}");
                 }
             }
@@ -130,12 +134,13 @@ impl Progress {
             .join(" · ")
     }
 
-    /// A one-off message (interruption, warnings) that must not tear the bar.
-    pub fn note(&self, msg: &str) {
-        match &self.bar {
-            Some(bar) => bar.println(msg),
-            None => eprintln!("{msg}"),
+    /// A message that ends the live display (Ctrl-C): the bar is cleared
+    /// first, so the terminal holds the message and not a torn bar.
+    pub fn note(&mut self, msg: &str) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
         }
+        eprintln!("{msg}");
     }
 
     pub fn finish(&mut self) {

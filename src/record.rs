@@ -13,10 +13,12 @@ use serde::{Deserialize, Serialize};
 mod error_kind;
 mod message;
 mod prices;
+mod slo;
 
 pub use error_kind::ErrorKind;
 pub use message::{AssertSpec, Message};
 pub use prices::{ModelPrices, Tier, Tiered};
+pub use slo::Slo;
 
 /// Whether a job was sent and what came back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -119,6 +121,10 @@ pub struct RequestRow {
     /// (no coordinated omission); subtract this for the service time.
     #[serde(default)]
     pub send_lag_ms: Option<f64>,
+    /// Whether the request met every service-level objective (`slo:` or
+    /// `--slo`); `None` when no SLO is set or the job was never sent.
+    #[serde(default)]
+    pub slo_met: Option<bool>,
 }
 
 impl RequestRow {
@@ -153,6 +159,7 @@ impl RequestRow {
             score: None,
             failed_checks: None,
             send_lag_ms: None,
+            slo_met: None,
         }
     }
 }
@@ -266,6 +273,14 @@ pub struct RunOptions {
     /// `--allow-insecure-http`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub allow_insecure_http: bool,
+    /// The objectives each request was held to (suite `slo:` with `--slo`
+    /// on top); absent when none was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<Slo>,
+    /// `--reference`: the model the decision view compares the others with
+    /// (default: the first model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {

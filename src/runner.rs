@@ -127,6 +127,8 @@ pub struct RunContext {
     pub open_loop: Option<crate::runner::openloop::OpenLoop>,
     /// `--ramp-up`: the first `concurrency` starts are spread evenly over it.
     pub ramp_up: Option<Duration>,
+    /// Objectives each row's `slo_met` is judged by (none set: empty).
+    pub slo: crate::record::Slo,
 }
 
 /// What the runner leaves behind besides the journal.

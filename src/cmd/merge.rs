@@ -15,7 +15,15 @@ pub async fn run(args: &MergeArgs) -> anyhow::Result<i32> {
         }
         other => usage!("{other}"),
     })?;
-    println!("{}", table::comparison_table(&summary));
+    println!(
+        "{}",
+        table::comparison_table(
+            &summary,
+            table::View::Compact {
+                width: crate::term::width()
+            }
+        )
+    );
     println!(
         "merged {} runs into {}/ ({})",
         args.runs.len(),

@@ -39,7 +39,11 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<i32> {
     let records = run_records(&args.run)?;
     let format = report::formats::by_name(&args.format)
         .ok_or_else(|| usage!("unknown --format {}", args.format))?;
-    let bytes = format.writer.render(&summary, &mut records.into_iter())?;
+    let writer: &dyn report::Exporter = match format.name {
+        Some("table") if args.wide => &report::formats::Table { wide: true },
+        _ => format.writer,
+    };
+    let bytes = writer.render(&summary, &mut records.into_iter())?;
     match &args.out {
         Some(path) => std::fs::write(path, &bytes)
             .with_context(|| format!("cannot write {}", path.display()))?,

@@ -15,6 +15,7 @@ use crate::journal::{JournalReader, JournalWriter};
 use crate::metrics::Aggregate;
 use crate::output::{self, Unrun};
 use crate::progress::{Mode, Progress};
+use crate::report::failing::Failing;
 use crate::report::{table, RunSummary};
 use crate::runner::{self, DoneSet, RunContext, RunOutcome, StopReason};
 use crate::suite;
@@ -94,6 +95,7 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<RunOutco
         gateway: run.endpoint.gateway.clone(),
         open_loop: cfg.open_loop,
         ramp_up: cfg.ramp_up,
+        slo: run.suite.slo.or(cfg.slo.unwrap_or_default()),
     };
     // The collector in `block_on` would be woken through a futex for each
     // finished request it receives.
@@ -136,25 +138,35 @@ fn write_outputs(
         outcome,
     };
     let summary = output::write_run_dir(&dir, meta, &unrun, &outcome.aggregate, &[])?;
-    print_summary(&summary, &dir);
-    if let Some(report) = &outcome.open_loop {
-        let path = dir.join("openloop.json");
-        let json = serde_json::to_vec_pretty(report).context("cannot encode openloop.json")?;
-        std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
-        println!("{}", report.line());
-    }
     let code = exit_code(
         &summary,
         cfg.min_pass_rate,
         outcome.stopped_by,
         outcome.journal_error.is_some(),
     );
+    print_summary(&summary, &dir, cfg.wide);
+    if code == exit::FAILED {
+        print_failing(&summary, &dir);
+    }
+    if let Some(report) = &outcome.open_loop {
+        let path = dir.join("openloop.json");
+        let json = serde_json::to_vec_pretty(report).context("cannot encode openloop.json")?;
+        std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("{}", report.line());
+    }
     Ok((summary, code))
 }
 
-fn print_summary(summary: &RunSummary, dir: &Path) {
-    println!("{}", table::comparison_table(summary));
-    if let Some(errors) = table::errors_table(summary) {
+fn print_summary(summary: &RunSummary, dir: &Path, wide: bool) {
+    let view = if wide {
+        table::View::Wide
+    } else {
+        table::View::Compact {
+            width: crate::term::width(),
+        }
+    };
+    println!("{}", table::comparison_table(summary, view));
+    if let Some(errors) = table::errors_table(summary, view) {
         println!("{errors}");
     }
     if let Some(reason) = &summary.run.stopped_by {
@@ -168,11 +180,36 @@ fn print_summary(summary: &RunSummary, dir: &Path) {
             dir.display()
         );
     }
-    println!(
-        "results: {}/ ({})",
-        dir.display(),
-        crate::report::formats::run_dir_files()
-    );
+    let files = crate::report::formats::run_dir_files();
+    let line = format!("results: {}/ ({files})", dir.display());
+    let width = crate::term::width();
+    if crate::term::columns(&line) <= width {
+        println!("{line}");
+    } else {
+        println!("results: {}/", dir.display());
+        for l in crate::term::wrap(&files, width, "  ") {
+            println!("{l}");
+        }
+    }
+}
+
+/// On exit 1: the failing cases per model (from `requests.csv`, a bounded
+/// number kept), spent vs budget on a budget stop, and where to read more.
+fn print_failing(summary: &RunSummary, dir: &Path) {
+    let mut failing = Failing::new(summary);
+    if let Ok(rows) = crate::report::csv::stream_requests(&dir.join("requests.csv")) {
+        for row in rows.flatten() {
+            failing.record(&row);
+        }
+    }
+    if !failing.any() {
+        return;
+    }
+    let width = crate::term::width();
+    for line in failing.lines(width) {
+        println!("{line}");
+    }
+    println!("details: {}", dir.join("report.md").display());
 }
 
 /// 130 interrupted, 3 nothing succeeded, 1 checks failed or budget stop, else 0.

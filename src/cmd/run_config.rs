@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::cli::RunArgs;
 use crate::history::HistoryTarget;
 use crate::plan::Shard;
-use crate::record::{RunMeta, RunOptions};
+use crate::record::{RunMeta, RunOptions, Slo};
 use crate::runner::openloop::OpenLoop;
 
 /// Flags a resumed run takes from the command line (when given) instead of
@@ -37,6 +37,8 @@ pub const RESUME_MAY_CHANGE: &[&str] = &[
     "--baseline",
     "--threshold",
     "--history",
+    "--reference",
+    "--wide",
 ];
 
 /// Everything one run needs, validated.
@@ -84,6 +86,12 @@ pub struct RunConfig {
     pub no_history: bool,
     /// The run directory and metadata of the run being resumed.
     pub resume: Option<(PathBuf, RunMeta)>,
+    /// `--slo`, applied over the suite's `slo:`.
+    pub slo: Option<Slo>,
+    /// `--reference`: the decision view's reference model.
+    pub reference: Option<String>,
+    /// `--wide`: print every column of the results table.
+    pub wide: bool,
 }
 
 impl RunConfig {
@@ -132,6 +140,9 @@ impl RunConfig {
             history: HistoryTarget::from_flag(args.history.url.as_deref()),
             no_history: args.no_history,
             resume: None,
+            slo: args.slo,
+            reference: args.reference.clone(),
+            wide: args.wide,
         }
     }
 
@@ -180,6 +191,10 @@ impl RunConfig {
             threshold: now.threshold.clone(),
             history: HistoryTarget::from_flag(now.history.url.as_deref()),
             no_history: now.no_history || o.no_history,
+            // The objectives the run started with (suite and flag merged).
+            slo: o.slo,
+            reference: now.reference.clone().or_else(|| o.reference.clone()),
+            wide: now.wide,
             resume: Some((dir.to_path_buf(), meta)),
         }
     }
@@ -221,6 +236,8 @@ impl RunConfig {
             sim_cost_scale: self.sim.then_some(self.sim_cost_scale),
             no_history: self.no_history,
             allow_insecure_http: self.allow_insecure_http,
+            slo: self.slo,
+            reference: self.reference.clone(),
         }
     }
 

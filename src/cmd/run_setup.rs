@@ -256,6 +256,16 @@ pub(crate) fn load_suite(cfg: &RunConfig) -> anyhow::Result<(Suite, Vec<String>)
             "an empty model id in --models or the suite's `models:`; list ids separated by commas, e.g. --models openai/gpt-5,anthropic/claude-sonnet-4"
         ));
     }
+    if let Some(r) = cfg
+        .reference
+        .as_deref()
+        .filter(|r| !models.iter().any(|m| m == r))
+    {
+        return Err(usage!(
+            "--reference `{r}` is not one of the run's models ({}); pass one of them",
+            models.join(", ")
+        ));
+    }
     if let Some((_, meta)) = &cfg.resume {
         if meta.suite_hash != suite.hash {
             return Err(usage!(
@@ -383,7 +393,10 @@ fn new_meta(
         ended_at: None,
         git_commit: git_commit(),
         planned_jobs,
-        options: cfg.options(),
+        options: crate::record::RunOptions {
+            slo: Some(suite.slo.or(cfg.slo.unwrap_or_default())).filter(|s| s.is_set()),
+            ..cfg.options()
+        },
         gateway_options: suite.gateway.clone(),
         stopped_by: None,
     }

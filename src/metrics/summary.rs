@@ -149,6 +149,33 @@ pub struct ModelSummary {
     pub mean_score: Option<f64>,
     /// Cost of `judge` grading (not part of `cost_usd`); `None` when none.
     pub grader_cost_usd: Option<f64>,
+    /// Sent rows judged against the run's SLOs (`slo_met` set).
+    #[serde(default)]
+    pub slo_checked: u64,
+    /// Sent rows that met every SLO.
+    #[serde(default)]
+    pub slo_met: u64,
+    /// Sent rows that met every SLO and passed their checks (a failed
+    /// request never does).
+    #[serde(default)]
+    pub good_requests: u64,
+    /// `good_requests` / sent rows; `None` when nothing was sent or the run
+    /// had neither SLOs nor checks.
+    #[serde(default)]
+    pub goodput: Option<f64>,
+    /// (`cost_usd` + `grader_cost_usd`) / passed answers; `None` when no
+    /// answer passed or no cost is known.
+    #[serde(default)]
+    pub cost_per_pass_usd: Option<f64>,
+    /// Cases whose checked outcomes differ across repeats.
+    #[serde(default)]
+    pub flaky_cases: u64,
+    /// Share of checked cases where any repeat passed (pass@k, k = repeats).
+    #[serde(default)]
+    pub pass_at_k: Option<f64>,
+    /// Share of checked cases where every repeat passed (pass^k).
+    #[serde(default)]
+    pub pass_all_k: Option<f64>,
 }
 
 /// The `summary.json` schema version this build writes and reads.

@@ -105,7 +105,7 @@ fn cell(v: &serde_json::Value) -> String {
 }
 
 /// `requests.csv` columns: [`RequestRow`]'s fields, in order.
-pub const REQUEST_COLUMNS: [&str; 28] = [
+pub const REQUEST_COLUMNS: [&str; 29] = [
     "job",
     "suite",
     "case_id",
@@ -134,6 +134,7 @@ pub const REQUEST_COLUMNS: [&str; 28] = [
     "score",
     "failed_checks",
     "send_lag_ms",
+    "slo_met",
 ];
 
 /// A float written with exactly 3 decimals (milliseconds, tokens/s).
@@ -176,6 +177,7 @@ struct CsvRow<'a> {
     score: Option<f64>,
     failed_checks: Option<&'a str>,
     send_lag_ms: Option<Fixed3>,
+    slo_met: Option<bool>,
 }
 
 impl<'a> From<&'a RequestRow> for CsvRow<'a> {
@@ -209,6 +211,7 @@ impl<'a> From<&'a RequestRow> for CsvRow<'a> {
             score: r.score,
             failed_checks: r.failed_checks.as_deref(),
             send_lag_ms: r.send_lag_ms.map(Fixed3),
+            slo_met: r.slo_met,
         }
     }
 }
@@ -335,17 +338,17 @@ mod tests {
             "job,suite,case_id,model,repeat,status,error_kind,error_message,attempts,queue_ms,\
              ttft_ms,duration_ms,tpot_ms,tokens_per_s,input_tokens,output_tokens,\
              reasoning_tokens,cached_tokens,cache_write_tokens,cost_usd,cost_source,\
-             generation_id,provider,finish_reason,passed,score,failed_checks,send_lag_ms"
+             generation_id,provider,finish_reason,passed,score,failed_checks,send_lag_ms,slo_met"
         );
         assert_eq!(
             lines.next().unwrap(),
             "0,support,refund-window,openai/gpt-5,0,ok,,,1,0.500,412.000,1530.000,11.293,\
-             89.445,1200,100,0,0,0,0.0015,gateway,gen_0,,stop,true,1.0,,"
+             89.445,1200,100,0,0,0,0.0015,gateway,gen_0,,stop,true,1.0,,,"
         );
         assert_eq!(
             lines.nth(2).unwrap(),
             "3,support,order-json,anthropic/claude-sonnet-4,0,error,rate_limited,\
-             Too many requests & <slow down>,3,0.500,,250.000,,,,,,,,,unknown,,,,,,,"
+             Too many requests & <slow down>,3,0.500,,250.000,,,,,,,,,unknown,,,,,,,,"
         );
         let back = read_requests(&path).unwrap();
         assert_eq!(back.len(), rows.len());
@@ -383,7 +386,10 @@ mod tests {
         assert!(
             lines[0].starts_with("model,requests,ok,errors,skipped,errors_by_kind,ttft_p50_ms,")
         );
-        assert!(lines[0].ends_with(",checked,passed,pass_rate,mean_score,grader_cost_usd"));
+        assert!(lines[0].ends_with(
+            ",checked,passed,pass_rate,mean_score,grader_cost_usd,slo_checked,slo_met,\
+             good_requests,goodput,cost_per_pass_usd,flaky_cases,pass_at_k,pass_all_k"
+        ));
         assert!(lines[2].starts_with(
             "anthropic/claude-sonnet-4,3,1,1,1,budget_exceeded=1;rate_limited=1,8.5,"
         ));

@@ -47,7 +47,7 @@ pub const FORMATS: &[Format] = &[
     },
     Format {
         name: Some("table"),
-        writer: &Table,
+        writer: &Table { wide: false },
         in_run_dir: false,
     },
 ];
@@ -75,9 +75,12 @@ pub fn by_name(name: &str) -> Option<&'static Format> {
     FORMATS.iter().find(|f| f.name == Some(name))
 }
 
-/// The terminal table of a run (what `run` prints), as a writer.
+/// The terminal table of a run (what `run` prints), as a writer: compact to
+/// fit the terminal, or every column when `wide`.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Table;
+pub struct Table {
+    pub wide: bool,
+}
 
 impl Exporter for Table {
     fn file_name(&self) -> &'static str {
@@ -90,7 +93,14 @@ impl Exporter for Table {
         _records: &Records<'r>,
         out: &mut dyn Write,
     ) -> Result<(), ReportError> {
-        out.write_all(super::table::comparison_table(summary).as_bytes())
+        let view = if self.wide {
+            super::table::View::Wide
+        } else {
+            super::table::View::Compact {
+                width: crate::term::width(),
+            }
+        };
+        out.write_all(super::table::comparison_table(summary, view).as_bytes())
             .map_err(super::write_err("table.txt"))
     }
 }

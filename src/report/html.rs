@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 
+use super::decision::{CaseTable, Decision, FLAKY_LISTED};
 use super::table::{comparison_data, errors_data};
 use super::{Exporter, Records, ReportError, RunSummary};
 use crate::metrics::ModelSummary;
@@ -52,7 +53,15 @@ impl Exporter for Html {
                 fails.record(&rec);
             }
         }
-        let bytes = self.bytes(summary, fails)?;
+        // The decision view and flaky cases need every row's outcome and
+        // timings per case (another pass; memory grows with cases only).
+        let mut cases = CaseTable::default();
+        if summary.models.len() > 1 || summary.run.options.repeat > 1 {
+            for rec in records()? {
+                cases.record(&rec.row);
+            }
+        }
+        let bytes = self.bytes(summary, fails, &cases)?;
         out.write_all(&bytes)
             .map_err(super::write_err("report.html"))
     }
@@ -63,9 +72,21 @@ impl Html {
         &self,
         summary: &RunSummary,
         fails: failures::Failures,
+        cases: &CaseTable,
     ) -> Result<Vec<u8>, ReportError> {
         let mut body = header(summary);
         body.push_str(&glance(&summary.models));
+        if let Some(d) = Decision::build(summary, cases) {
+            body.push_str("<h2>Decision</h2>\n<div class=\"card\"><ul class=\"decision\">\n");
+            for m in &d.models {
+                let _ = writeln!(body, "<li>{}</li>", esc(&m.line()));
+            }
+            let _ = writeln!(
+                body,
+                "</ul><p class=\"note\">{}</p></div>",
+                esc(&d.method())
+            );
+        }
 
         body.push_str("<h2>Models</h2>\n<div class=\"card\">");
         let colors: Vec<usize> = (0..summary.models.len()).map(color).collect();
@@ -94,6 +115,35 @@ impl Html {
             _ => body.push_str(
                 "<p class=\"note\">No errors: every request that was sent got an answer.</p>\n",
             ),
+        }
+
+        let flaky: Vec<(&str, Vec<&str>)> = summary
+            .models
+            .iter()
+            .map(|m| (m.model.as_str(), cases.flaky(&m.model)))
+            .filter(|(_, ids)| !ids.is_empty())
+            .collect();
+        if !flaky.is_empty() {
+            body.push_str("<h2>Flaky cases</h2>\n<div class=\"card\"><p class=\"note\">Outcomes differ across repeats.</p><ul>\n");
+            for (model, ids) in flaky {
+                let shown: Vec<String> = ids
+                    .iter()
+                    .take(FLAKY_LISTED)
+                    .map(|id| format!("<code>{}</code>", esc(id)))
+                    .collect();
+                let more = match ids.len().saturating_sub(FLAKY_LISTED) {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                let _ = writeln!(
+                    body,
+                    "<li>{}: {} flaky — {}{more}</li>",
+                    esc(model),
+                    ids.len(),
+                    shown.join(", ")
+                );
+            }
+            body.push_str("</ul></div>\n");
         }
 
         body.push_str("<h2>Failing cases</h2>\n");

@@ -1,8 +1,12 @@
-//! `report.md`: the comparison, errors with fixes, and the top failing
-//! answers, as GitHub-flavoured Markdown (for PR comments and job summaries).
+//! `report.md`: why the run failed (when it did), the decision view, the
+//! comparison, flaky cases, errors with fixes, and the top failing answers,
+//! as GitHub-flavoured Markdown (for PR comments and job summaries: the
+//! first screen says what a reviewer needs).
 
 use std::fmt::Write as _;
 
+use super::decision::{flaky_markdown, CaseTable, Decision};
+use super::failing::Failing;
 use super::table::{comparison_data, errors_data, TableData};
 use super::{Exporter, Records, ReportError, RunSummary, SIMULATED_BANNER};
 use crate::record::ResponseRecord;
@@ -27,8 +31,11 @@ impl Exporter for Markdown {
         records: &Records<'r>,
         out: &mut dyn std::io::Write,
     ) -> Result<(), ReportError> {
-        // Only failing rows are listed.
-        let mut rows = super::rows_if(summary.failed_rows() > 0, records)?;
+        // The rows are read when something lists them: failures, the
+        // per-case decision view (two models or more), flaky cases (repeats).
+        let needed =
+            summary.failed_rows() > 0 || summary.models.len() > 1 || summary.run.options.repeat > 1;
+        let mut rows = super::rows_if(needed, records)?;
         let bytes = self.bytes(summary, &mut *rows)?;
         out.write_all(&bytes).map_err(super::write_err("report.md"))
     }
@@ -61,8 +68,37 @@ impl Markdown {
         if let Some(why) = &run.stopped_by {
             let _ = write!(out, "; stopped early ({why})");
         }
-        out.push_str(".\n\n## Models\n\n");
+        out.push_str(".\n\n");
+
+        let mut cases = CaseTable::default();
+        let mut failing = Failing::new(summary);
+        let mut shown = TableData {
+            headers: vec!["case", "model", "failed checks", "answer"],
+            numeric: vec![false; 4],
+            rows: Vec::new(),
+        };
+        let mut failed_answers = 0usize;
+        for rec in records {
+            cases.record(&rec.row);
+            failing.record(&rec.row);
+            if rec.row.passed == Some(false) {
+                failed_answers += 1;
+                if shown.rows.len() < TOP_FAILURES {
+                    shown.rows.push(failure_row(&rec));
+                }
+            }
+        }
+        out.push_str(&failing.markdown());
+        if let Some(decision) = Decision::build(summary, &cases) {
+            out.push_str(&decision.markdown());
+            out.push('\n');
+        }
+        out.push_str("## Models\n\n");
         out.push_str(&table(&comparison_data(summary)));
+        if let Some(flaky) = flaky_markdown(summary, &cases) {
+            out.push('\n');
+            out.push_str(&flaky);
+        }
 
         out.push_str("\n## Errors\n\n");
         match errors_data(summary) {
@@ -71,18 +107,7 @@ impl Markdown {
         }
 
         out.push_str("\n## Top failures\n\n");
-        let mut shown = TableData {
-            headers: vec!["case", "model", "failed checks", "answer"],
-            numeric: vec![false; 4],
-            rows: Vec::new(),
-        };
-        let mut failing = 0usize;
-        for rec in records.filter(|r| r.row.passed == Some(false)) {
-            failing += 1;
-            if shown.rows.len() < TOP_FAILURES {
-                shown.rows.push(failure_row(&rec));
-            }
-        }
+        let failing = failed_answers;
         if failing == 0 {
             out.push_str("No failed checks.\n");
         } else {
@@ -184,12 +209,25 @@ mod tests {
             "\n",
             "Run started 2025-06-01T12:00:00Z, ended 2025-06-01T12:00:09Z, gateway `http://127.0.0.1:8787/v1`, 2 models, 5 planned jobs, evalgate 0.1.0.\n",
             "\n",
+            "## Why the run failed\n",
+            "\n",
+            "**openai/gpt-5**: 1 failing answer\n",
+            "\n",
+            "- `order-json` #0: is_json: expected JSON, got &lt;text&gt;\n",
+            "\n",
+            "## Decision\n",
+            "\n",
+            "- openai/gpt-5 (reference): on the Pareto front\n",
+            "- anthropic/claude-sonnet-4: pass rate not compared (no checked cases in common), p95 TTFT −972 ms (too few cases to test): on the Pareto front\n",
+            "\n",
+            "<sub>Paired on the same cases against openai/gpt-5: pass rate by exact McNemar on per-case outcomes; TTFT and duration by Wilcoxon signed-rank on per-case log ratios; 0 tests in one Holm family at α = 0.01. Pareto front over pass rate ↑, cost per passing answer ↓, p95 TTFT ↓.</sub>\n",
+            "\n",
             "## Models\n",
             "\n",
-            "| model | ok/req | errors | pass | TTFT p50 ms | TTFT p75 ms | TTFT p95 ms | dur p50 ms | dur p95 ms | tok/s p50 | tokens in/out | cost | cost/req |\n",
-            "| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
-            "| openai/gpt-5 | 2/2 | 0 | 50.0% | 412 | 980 | 980 | 1530 | 2100 | 44.7 | 2,400 / 150 | $0.0033 | $0.00165 |\n",
-            "| anthropic/claude-sonnet-4 | 1/3 | 1 (+1 skipped) | - | 8.50 | 8.50 | 8.50 | 95.0 | 95.0 | 46.3 | 10 / 4 | n/a (2 unknown) | - |\n",
+            "| model | ok/req | errors | pass | TTFT p50 ms | TTFT p75 ms | TTFT p95 ms | dur p50 ms | dur p95 ms | tok/s p50 | tokens in/out | cost | cost/req | grader cost | cost/pass | goodput |\n",
+            "| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+            "| openai/gpt-5 | 2/2 | 0 | 50.0% | 412 | 980 | 980 | 1530 | 2100 | 44.7 | 2,400 / 150 | $0.0033 | $0.00165 | - | $0.0033 | 50.0% |\n",
+            "| anthropic/claude-sonnet-4 | 1/3 | 1 (+1 skipped) | - | 8.50 | 8.50 | 8.50 | 95.0 | 95.0 | 46.3 | 10 / 4 | n/a (2 unknown) | - | - | - | - |\n",
             "\n",
             "## Errors\n",
             "\n",

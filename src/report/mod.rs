@@ -12,6 +12,8 @@ pub use crate::metrics::{RunSummary, SCHEMA_VERSION};
 use crate::record::ResponseRecord;
 
 pub mod csv;
+pub mod decision;
+pub mod failing;
 pub mod formats;
 pub mod html;
 pub mod json;
@@ -33,6 +35,10 @@ pub use self::table::{comparison_table, errors_table};
 /// Printed above every table and report of a run against the sim gateway.
 pub const SIMULATED_BANNER: &str =
     "SIMULATED — answers and timings come from the built-in sim gateway, not real models";
+
+/// [`SIMULATED_BANNER`] for narrow terminals.
+pub const SIMULATED_BANNER_SHORT: &str =
+    "SIMULATED — answers and timings come from the built-in sim";
 
 /// Why a report could not be written or read.
 #[derive(Debug, thiserror::Error)]

@@ -2,13 +2,16 @@
 //!
 //! [`comparison_data`] and [`errors_data`] decide the columns and format the
 //! cells once; the terminal (`tabled`, here) and Markdown (`markdown.rs`) only
-//! draw them, so the two can never disagree.
+//! draw them, so the two can never disagree. The terminal shows a compact
+//! table by default ([`View::Compact`]: the columns that answer "which model",
+//! drawn to fit the terminal, long model ids shortened in the middle) and
+//! every column with `--wide`.
 
 use tabled::builder::Builder;
 use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Modify, Style, Width};
 
-use super::{RunSummary, SIMULATED_BANNER};
+use super::{RunSummary, SIMULATED_BANNER, SIMULATED_BANNER_SHORT};
 use crate::metrics::ModelSummary;
 use crate::record::ErrorKind;
 
@@ -26,7 +29,7 @@ pub struct TableData {
 /// The comparison columns: name, numeric, cell of one model.
 type Column = (&'static str, bool, fn(&ModelSummary) -> String);
 
-const COMPARISON: [Column; 13] = [
+const COMPARISON: [Column; 16] = [
     ("model", false, |m| m.model.clone()),
     ("ok/req", true, |m| format!("{}/{}", m.ok, m.requests)),
     ("errors", true, |m| match m.skipped {
@@ -54,7 +57,93 @@ const COMPARISON: [Column; 13] = [
     ("cost/req", true, |m| {
         m.cost_per_request_usd.map_or_else(|| "-".into(), fmt_usd)
     }),
+    ("grader cost", true, |m| {
+        m.grader_cost_usd.map_or_else(|| "-".into(), fmt_usd)
+    }),
+    ("cost/pass", true, cost_per_pass),
+    ("goodput", true, |m| fmt_pct(m.goodput)),
 ];
+
+/// How the terminal table is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The essential columns in at most this many terminal columns.
+    Compact {
+        /// Terminal width to fit.
+        width: usize,
+    },
+    /// Every column, as wide as it takes (`--wide`).
+    Wide,
+}
+
+/// (model + grader cost) per passing answer.
+fn cost_per_pass(m: &ModelSummary) -> String {
+    m.cost_per_pass_usd.map_or_else(|| "-".into(), fmt_usd)
+}
+
+/// The compact columns for this run: goodput only when SLOs were set, cost
+/// per passing answer when answers were checked (else per request).
+fn compact_columns(summary: &RunSummary) -> Vec<Column> {
+    let checked = summary.models.iter().any(|m| m.checked > 0);
+    let slo = summary.models.iter().any(|m| m.slo_checked > 0);
+    let mut cols: Vec<Column> = vec![
+        ("model", false, |m| m.model.clone()),
+        ("ok/req", true, |m| format!("{}/{}", m.ok, m.requests)),
+    ];
+    if checked {
+        cols.push(("pass", true, |m| fmt_pct(m.pass_rate)));
+    }
+    if slo {
+        cols.push(("goodput", true, |m| fmt_pct(m.goodput)));
+    }
+    cols.push(("TTFT p50", true, |m| fmt_ms_unit(m.ttft_p50_ms)));
+    cols.push(("TTFT p95", true, |m| fmt_ms_unit(m.ttft_p95_ms)));
+    if checked {
+        cols.push(("cost/pass", true, cost_per_pass));
+    } else {
+        cols.push(("cost/req", true, |m| {
+            m.cost_per_request_usd.map_or_else(|| "-".into(), fmt_usd)
+        }));
+    }
+    cols
+}
+
+fn fmt_ms_unit(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        v => format!("{}ms", fmt_ms(v)),
+    }
+}
+
+/// Headers and cells of the compact table, model ids shortened so the
+/// drawn table is at most `width` columns wide.
+pub fn compact_data(summary: &RunSummary, width: usize) -> TableData {
+    let cols = compact_columns(summary);
+    let mut rows: Vec<Vec<String>> = summary
+        .models
+        .iter()
+        .map(|m| cols.iter().map(|c| (c.2)(m)).collect())
+        .collect();
+    // Each column costs its widest cell plus two spaces of padding and a
+    // border; the model column gets what is left.
+    let widest = |i: usize| {
+        rows.iter()
+            .map(|r| crate::term::columns(&r[i]))
+            .chain([cols[i].0.len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let others: usize = (1..cols.len()).map(|i| widest(i) + 3).sum();
+    let model_max = width.saturating_sub(others + 4).max(12);
+    for row in &mut rows {
+        row[0] = crate::term::shorten_middle(&row[0], model_max);
+    }
+    TableData {
+        headers: cols.iter().map(|c| c.0).collect(),
+        numeric: cols.iter().map(|c| c.1).collect(),
+        rows,
+    }
+}
 
 /// Headers and cells of the model comparison, one row per model in run order.
 pub fn comparison_data(summary: &RunSummary) -> TableData {
@@ -100,19 +189,49 @@ pub fn errors_data(summary: &RunSummary) -> Option<TableData> {
 
 /// The comparison as a terminal table, under the simulated banner when the
 /// answers came from the sim gateway.
-pub fn comparison_table(summary: &RunSummary) -> String {
+pub fn comparison_table(summary: &RunSummary, view: View) -> String {
     let mut out = String::new();
     if summary.run.simulated {
-        out.push_str(SIMULATED_BANNER);
+        match view {
+            View::Wide => out.push_str(SIMULATED_BANNER),
+            View::Compact { width } => {
+                out.push_str(&crate::term::truncate(SIMULATED_BANNER_SHORT, width))
+            }
+        }
         out.push('\n');
     }
-    out.push_str(&draw(&comparison_data(summary), None));
+    let data = match view {
+        View::Wide => comparison_data(summary),
+        View::Compact { width } => compact_data(summary, width),
+    };
+    out.push_str(&draw(&data, None));
     out
 }
 
 /// Errors by kind with hints as a terminal table; `None` without errors.
-pub fn errors_table(summary: &RunSummary) -> Option<String> {
-    errors_data(summary).map(|data| draw(&data, Some((3, 70))))
+pub fn errors_table(summary: &RunSummary, view: View) -> Option<String> {
+    let mut data = errors_data(summary)?;
+    let wrap = match view {
+        View::Wide => 70,
+        View::Compact { width } => {
+            for row in &mut data.rows {
+                row[0] = crate::term::shorten_middle(&row[0], 24);
+            }
+            let used: usize = (0..3)
+                .map(|i| {
+                    data.rows
+                        .iter()
+                        .map(|r| crate::term::columns(&r[i]))
+                        .chain([data.headers[i].len()])
+                        .max()
+                        .unwrap_or(0)
+                        + 3
+                })
+                .sum();
+            width.saturating_sub(used + 4).clamp(20, 70)
+        }
+    };
+    Some(draw(&data, Some((3, wrap))))
 }
 
 /// Draw with rounded borders, numbers right-aligned, optionally wrapping
@@ -193,22 +312,47 @@ mod tests {
         let (sum, _) = summary(true);
         let expected = concat!(
             "SIMULATED — answers and timings come from the built-in sim gateway, not real models\n",
-            "╭───────────────────────────┬────────┬────────────────┬───────┬─────────────┬─────────────┬─────────────┬────────────┬────────────┬───────────┬───────────────┬─────────────────┬──────────╮\n",
-            "│ model                     │ ok/req │         errors │  pass │ TTFT p50 ms │ TTFT p75 ms │ TTFT p95 ms │ dur p50 ms │ dur p95 ms │ tok/s p50 │ tokens in/out │            cost │ cost/req │\n",
-            "├───────────────────────────┼────────┼────────────────┼───────┼─────────────┼─────────────┼─────────────┼────────────┼────────────┼───────────┼───────────────┼─────────────────┼──────────┤\n",
-            "│ openai/gpt-5              │    2/2 │              0 │ 50.0% │         412 │         980 │         980 │       1530 │       2100 │      44.7 │   2,400 / 150 │         $0.0033 │ $0.00165 │\n",
-            "│ anthropic/claude-sonnet-4 │    1/3 │ 1 (+1 skipped) │     - │        8.50 │        8.50 │        8.50 │       95.0 │       95.0 │      46.3 │        10 / 4 │ n/a (2 unknown) │        - │\n",
-            "╰───────────────────────────┴────────┴────────────────┴───────┴─────────────┴─────────────┴─────────────┴────────────┴────────────┴───────────┴───────────────┴─────────────────┴──────────╯",
+            "╭───────────────────────────┬────────┬────────────────┬───────┬─────────────┬─────────────┬─────────────┬────────────┬────────────┬───────────┬───────────────┬─────────────────┬──────────┬─────────────┬───────────┬─────────╮\n",
+            "│ model                     │ ok/req │         errors │  pass │ TTFT p50 ms │ TTFT p75 ms │ TTFT p95 ms │ dur p50 ms │ dur p95 ms │ tok/s p50 │ tokens in/out │            cost │ cost/req │ grader cost │ cost/pass │ goodput │\n",
+            "├───────────────────────────┼────────┼────────────────┼───────┼─────────────┼─────────────┼─────────────┼────────────┼────────────┼───────────┼───────────────┼─────────────────┼──────────┼─────────────┼───────────┼─────────┤\n",
+            "│ openai/gpt-5              │    2/2 │              0 │ 50.0% │         412 │         980 │         980 │       1530 │       2100 │      44.7 │   2,400 / 150 │         $0.0033 │ $0.00165 │           - │   $0.0033 │   50.0% │\n",
+            "│ anthropic/claude-sonnet-4 │    1/3 │ 1 (+1 skipped) │     - │        8.50 │        8.50 │        8.50 │       95.0 │       95.0 │      46.3 │        10 / 4 │ n/a (2 unknown) │        - │           - │         - │       - │\n",
+            "╰───────────────────────────┴────────┴────────────────┴───────┴─────────────┴─────────────┴─────────────┴────────────┴────────────┴───────────┴───────────────┴─────────────────┴──────────┴─────────────┴───────────┴─────────╯",
         );
-        assert_eq!(comparison_table(&sum), expected);
+        assert_eq!(comparison_table(&sum, View::Wide), expected);
         let (real, _) = summary(false);
-        assert!(!comparison_table(&real).contains("SIMULATED"));
+        assert!(!comparison_table(&real, View::Wide).contains("SIMULATED"));
+    }
+
+    #[test]
+    fn compact_table_fits_the_width_and_shortens_long_ids() {
+        let (mut sum, _) = summary(true);
+        sum.models[1].model = "anthropic/claude-sonnet-4-20250514-with-a-very-long-suffix".into();
+        for width in [80, 70] {
+            let t = comparison_table(&sum, View::Compact { width });
+            for line in t.lines() {
+                assert!(crate::term::columns(line) <= width, "{width}: {line}\n{t}");
+            }
+            assert!(t.contains("anthrop"), "{t}");
+            assert!(t.contains("…"), "{t}");
+        }
+        let expected = concat!(
+            "SIMULATED — answers and timings come from the built-in sim\n",
+            "╭───────────────────────────────────────────────┬────────┬───────┬──────────┬──────────┬───────────╮\n",
+        );
+        let t = comparison_table(&sum, View::Compact { width: 100 });
+        assert!(t.starts_with(expected), "{t}");
+        assert!(t.contains("│ TTFT p50 │ TTFT p95 │ cost/pass │"), "{t}");
+        assert!(
+            t.contains("│ anthropic/claude-sonne…ith-a-very-long-suffix │"),
+            "{t}"
+        );
     }
 
     #[test]
     fn errors_table_has_hints() {
         let (sum, _) = summary(false);
-        let t = errors_table(&sum).unwrap();
+        let t = errors_table(&sum, View::Wide).unwrap();
         assert!(t.contains("rate_limited"));
         assert!(t.contains("lower --concurrency"));
         assert!(t.contains("budget_exceeded"));
@@ -217,7 +361,12 @@ mod tests {
             .models
             .iter_mut()
             .for_each(|m| m.errors_by_kind.clear());
-        assert_eq!(errors_table(&clean), None);
+        assert_eq!(errors_table(&clean, View::Wide), None);
+        let narrow = errors_table(&sum, View::Compact { width: 80 }).unwrap();
+        assert!(
+            narrow.lines().all(|l| crate::term::columns(l) <= 80),
+            "{narrow}"
+        );
     }
 
     #[test]

@@ -88,6 +88,12 @@ pub(super) fn build_record(
         score: None,
         failed_checks: None,
         send_lag_ms: None,
+        slo_met: None,
+    };
+    // Judged here, from the values just measured: a few comparisons.
+    let row = RequestRow {
+        slo_met: ctx.slo.met(&row),
+        ..row
     };
     ResponseRecord {
         row,

@@ -230,7 +230,7 @@ pub(crate) async fn dispatch(
             let msg = tokio::select! {
                 mut rec = super::job::run_job(&shared, key, lag) => {
                     shared.settle(key.model_index, reserved, rec.row.cost_usd);
-                    from_intended(&mut rec.row, lag);
+                    from_intended(&mut rec.row, lag, &shared.ctx.slo);
                     Msg::Finished(Box::new(rec))
                 }
                 _ = abandon.wait_for(|a| *a) => {
@@ -297,13 +297,14 @@ async fn acquire(
     }
 }
 
-/// Rate mode: times count from the intended send time.
-fn from_intended(row: &mut crate::record::RequestRow, lag: Duration) {
+/// Rate mode: times count from the intended send time, and so does the SLO.
+fn from_intended(row: &mut crate::record::RequestRow, lag: Duration, slo: &crate::record::Slo) {
     let lag_ms = (lag.as_secs_f64() * 1e6).round() / 1e3;
     let add = |v: Option<f64>| v.map(|v| ((v + lag_ms) * 1e3).round() / 1e3);
     row.ttft_ms = add(row.ttft_ms);
     row.duration_ms = add(row.duration_ms);
     row.send_lag_ms = Some(lag_ms);
+    row.slo_met = slo.met(row);
 }
 
 #[cfg(test)]
@@ -362,7 +363,14 @@ mod tests {
         );
         row.ttft_ms = Some(10.0);
         row.duration_ms = Some(20.5);
-        from_intended(&mut row, Duration::from_micros(1500));
+        row.status = crate::record::Status::Ok;
+        let slo = crate::record::Slo {
+            ttft_ms: Some(11.0),
+            ..Default::default()
+        };
+        from_intended(&mut row, Duration::from_micros(1500), &slo);
+        // 10 ms measured meets 11 ms; 11.5 ms from the intended time does not.
+        assert_eq!(row.slo_met, Some(false));
         assert_eq!(
             (row.ttft_ms, row.duration_ms, row.send_lag_ms),
             (Some(11.5), Some(22.0), Some(1.5))

@@ -96,6 +96,14 @@ pub(crate) fn build(
             );
         }
     }
+    if let Some(t) = raw.slo.as_ref().and_then(|s| s.tokens_per_s) {
+        if !t.is_finite() || t < 0.0 {
+            p.add(
+                lines.top_key("slo"),
+                format!("`tokens_per_s` in `slo` is {t}: give a non-negative rate, e.g. tokens_per_s: 30"),
+            );
+        }
+    }
     if let Some(key_env) = &raw.key_env {
         if key_env.trim().is_empty() || key_env.contains(['=', ' ']) {
             p.add(
@@ -155,6 +163,14 @@ pub(crate) fn build(
             idle_ms: t.idle.map(|m| m.0),
             total_ms: t.total.map(|m| m.0),
         },
+        slo: raw
+            .slo
+            .map(|s| crate::record::Slo {
+                ttft_ms: s.ttft.map(|m| m.0 as f64),
+                duration_ms: s.duration.map(|m| m.0 as f64),
+                tokens_per_s: s.tokens_per_s,
+            })
+            .unwrap_or_default(),
         hash,
     })
 }

@@ -22,6 +22,7 @@ pub(crate) struct RawSuite {
     pub key_env: Option<String>,
     pub grader: Option<String>,
     pub timeouts: Option<RawTimeouts>,
+    pub slo: Option<RawSlo>,
     pub defaults: Option<RawDefaults>,
     pub gateway: Option<serde_json::Value>,
     pub pricing: Option<BTreeMap<String, SuitePrice>>,
@@ -36,6 +37,15 @@ pub(crate) struct RawTimeouts {
     pub ttft: Option<Millis>,
     pub idle: Option<Millis>,
     pub total: Option<Millis>,
+}
+
+/// `slo:`: what a request must meet to count towards goodput.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSlo {
+    pub ttft: Option<Millis>,
+    pub duration: Option<Millis>,
+    pub tokens_per_s: Option<f64>,
 }
 
 /// `defaults:`, merged into every case.

@@ -60,6 +60,8 @@ pub struct Suite {
     /// Environment variable holding the key (default chosen by the caller).
     pub key_env: Option<String>,
     pub timeouts: SuiteTimeouts,
+    /// `slo:`: objectives for goodput (`--slo` adds to or overrides them).
+    pub slo: crate::record::Slo,
     /// sha256 hex of the file's bytes.
     pub hash: String,
 }

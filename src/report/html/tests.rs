@@ -165,3 +165,15 @@ fn failing_cases_keep_the_order_of_first_appearance() {
     assert!(html.contains("2 failing cases"));
     assert!(html.contains("1 of 2 repeats failed"));
 }
+
+#[test]
+fn decision_view_comes_before_the_models_table() {
+    let (sum, _) = summary(true);
+    let bytes = Html.render(&sum, &mut records().into_iter()).unwrap();
+    let html = String::from_utf8(bytes).unwrap();
+    let decision = html.find("<h2>Decision</h2>").expect("a Decision section");
+    let models = html.find("<h2>Models</h2>").unwrap();
+    assert!(decision < models);
+    assert!(html.contains("<li>openai/gpt-5 (reference): on the Pareto front</li>"));
+    assert!(html.contains("Holm family"));
+}
