@@ -247,7 +247,14 @@ pub async fn finish_run(
             run_dir: Some(dir),
         };
         match append(&target, &entry, &requests_csv).await {
-            Ok(id) => println!("history: {} ({id})", target.display()),
+            Ok(id) => {
+                let line = format!("history: {} ({id})", target.display());
+                if crate::term::columns(&line) <= crate::term::width() {
+                    println!("{line}");
+                } else {
+                    println!("history: {}\n  run {id}", target.display());
+                }
+            }
             Err(HistoryError::Requests(e)) => return cannot_read_back(dir, &e, code),
             Err(e) => eprintln!(
                 "warning: the run was not recorded in the history: {e:#}; pass --no-history to skip it"

@@ -246,7 +246,14 @@ fn budget_stops_the_run_at_the_right_point_and_every_job_is_a_row() {
         ],
     );
     assert_eq!(res.status.code(), Some(1), "{}", text(&res));
-    assert!(String::from_utf8_lossy(&res.stdout).contains("--max-cost budget was reached"));
+    let stdout = String::from_utf8_lossy(&res.stdout);
+    assert!(stdout.contains("--max-cost budget was reached"));
+    // A failing run says why: spent against the budget.
+    let line = format!("of the ${budget:.4} --max-cost budget");
+    assert!(
+        stdout.contains("budget: spent $") && stdout.contains(&line),
+        "{stdout}"
+    );
     let all = rows(&out);
     assert_eq!(all.len(), 12, "every planned job is a row");
     let ok: Vec<_> = all.iter().filter(|r| r.status == Status::Ok).collect();
