@@ -301,6 +301,9 @@ pub struct CompareArgs {
     pub threshold: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: CompareFormat,
+    /// With `--format table`: every column (default: what fits the terminal).
+    #[arg(long)]
+    pub wide: bool,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
@@ -415,6 +418,9 @@ pub struct ModelsArgs {
     /// Print the catalog as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Every column (default: id, context and prices, fitted to the terminal).
+    #[arg(long)]
+    pub wide: bool,
     /// Fetch again even when the cache is fresh.
     #[arg(long)]
     pub refresh: bool,

@@ -43,7 +43,8 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<i32> {
     };
     let cmp = compare::compare(&baseline, &current, &thresholds);
     let text = match args.format {
-        CompareFormat::Table => render::table(&cmp),
+        CompareFormat::Table if args.wide => render::table(&cmp),
+        CompareFormat::Table => render::compact_table(&cmp, crate::term::width()),
         CompareFormat::Markdown => render::markdown(&cmp),
         CompareFormat::Json => {
             let mut s = serde_json::to_string_pretty(&render::json(&cmp))?;
@@ -237,7 +238,12 @@ pub async fn finish_run(
             rows,
         };
         let cmp = compare::compare(&base, &current, &gate.thresholds);
-        println!("\n{}", render::table(&cmp));
+        let table = if cfg.wide {
+            render::table(&cmp)
+        } else {
+            render::compact_table(&cmp, crate::term::width())
+        };
+        println!("\n{table}");
         final_code = exit::worse(final_code, cmp.exit_code());
     }
     if want_history {

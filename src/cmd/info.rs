@@ -60,6 +60,41 @@ fn row(m: &ModelInfo) -> ModelRow {
     }
 }
 
+/// Id, context and prices, ids shortened in the middle to fit `width`
+/// (`--wide` shows every column).
+fn compact(rows: &[ModelRow], width: usize) -> String {
+    let cells = |r: &ModelRow| {
+        [
+            r.id.clone(),
+            r.context.clone(),
+            r.input.clone(),
+            r.output.clone(),
+        ]
+    };
+    let headers = ["id", "context", "in $/M", "out $/M"];
+    let others: usize = (1..4)
+        .map(|i| {
+            rows.iter()
+                .map(|r| crate::term::columns(&cells(r)[i]))
+                .chain([headers[i].len()])
+                .max()
+                .unwrap_or(0)
+                + 3
+        })
+        .sum();
+    let id_max = width.saturating_sub(others + 4).max(12);
+    let mut b = tabled::builder::Builder::default();
+    b.push_record(headers);
+    for r in rows {
+        let mut c = cells(r);
+        c[0] = crate::term::shorten_middle(&c[0], id_max);
+        b.push_record(c);
+    }
+    let mut table = b.build();
+    table.with(Style::rounded());
+    table.to_string()
+}
+
 fn matches(m: &ModelInfo, args: &ModelsArgs) -> bool {
     let creator_ok = args.creator.as_deref().is_none_or(|c| {
         m.id.split('/')
@@ -118,9 +153,14 @@ pub async fn models(args: &ModelsArgs) -> anyhow::Result<i32> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&selected)?);
     } else {
-        let mut table = Table::new(selected.iter().map(|m| row(m)));
-        table.with(Style::rounded());
-        println!("{table}");
+        let rows: Vec<ModelRow> = selected.iter().map(|m| row(m)).collect();
+        if args.wide {
+            let mut table = Table::new(rows);
+            table.with(Style::rounded());
+            println!("{table}");
+        } else {
+            println!("{}", compact(&rows, crate::term::width()));
+        }
         println!(
             "{} of {} models from {}",
             selected.len(),

@@ -199,6 +199,69 @@ pub fn table(cmp: &Comparison) -> String {
     out
 }
 
+/// The comparison as terminal tables that fit `width` columns: one small
+/// table per model (metric, baseline, current, change, verdict) under the
+/// model's id, notes wrapped. [`table`] has every column (`--wide`).
+pub fn compact_table(cmp: &Comparison, width: usize) -> String {
+    use crate::term::{shorten_middle, truncate, wrap};
+    let mut out = String::new();
+    if cmp.simulated {
+        let _ = writeln!(
+            out,
+            "{}",
+            truncate(crate::report::SIMULATED_BANNER_SHORT, width)
+        );
+    }
+    let side = width.saturating_sub(10).max(20);
+    let _ = writeln!(
+        out,
+        "baseline: {}\ncurrent:  {}",
+        shorten_middle(&cmp.baseline, side),
+        shorten_middle(&cmp.current, side)
+    );
+    let rows = display_rows(cmp);
+    let mut models: Vec<&str> = rows.iter().map(|r| r.model.as_str()).collect();
+    models.dedup();
+    for model in models {
+        let _ = writeln!(out, "{}", shorten_middle(model, width));
+        let mut b = Builder::default();
+        b.push_record(["metric", "baseline", "current", "change", "verdict"]);
+        for r in rows.iter().filter(|r| r.model == model) {
+            let verdict = match r.verdict.strip_prefix("insufficient samples: ") {
+                Some(need) => format!("too few: {need}"),
+                None => r.verdict.clone(),
+            };
+            b.push_record([
+                r.metric.as_str(),
+                &r.baseline,
+                &r.current,
+                &r.change,
+                &verdict,
+            ]);
+        }
+        let mut t = b.build();
+        t.with(Style::rounded());
+        for col in 1..4 {
+            t.modify(Columns::single(col), Alignment::right());
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    for n in notes(cmp) {
+        for line in wrap(&n, width, "") {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    for line in method_line(cmp).lines() {
+        for l in wrap(line, width, "") {
+            let _ = writeln!(out, "{l}");
+        }
+    }
+    for line in wrap(&headline(cmp), width, "") {
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
 /// The comparison as a Markdown section (for PR comments).
 pub fn markdown(cmp: &Comparison) -> String {
     let mut out = String::new();

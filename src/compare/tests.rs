@@ -189,3 +189,31 @@ fn pass_rate_is_paired_mcnemar_on_matching_pairs_and_fisher_otherwise() {
     // Fisher on the totals cannot flag it inside the family.
     assert_ne!(pass.result.verdict, Verdict::Regressed);
 }
+
+#[test]
+fn compact_table_fits_80_columns() {
+    let long = "sim/ttft-120-itl-1-tok-4-jitter-0.3-with-a-rather-long-suffix";
+    let base = run(
+        "results/quickstart/20261129T200000Z-baseline",
+        &["m/a", long],
+        100,
+        spread(100.0),
+    );
+    let cur = run(
+        "results/quickstart/20261129T210000Z-current",
+        &["m/a", long],
+        100,
+        spread(130.0),
+    );
+    let cmp = compare(&base, &cur, &Thresholds::parse(None).unwrap());
+    let text = render::compact_table(&cmp, 80);
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "{line}\n{text}");
+    }
+    assert!(
+        text.contains("REGRESSED") && text.contains("Mann–Whitney"),
+        "{text}"
+    );
+    assert!(text.contains("sim/ttft-120-itl-1-tok-4-jitter-0.3-with-a-rather-long-suffix"));
+    assert!(render::table(&cmp).lines().any(|l| l.chars().count() > 80));
+}

@@ -214,21 +214,24 @@ pub fn errors_table(summary: &RunSummary, view: View) -> Option<String> {
     let wrap = match view {
         View::Wide => 70,
         View::Compact { width } => {
+            // The hint column wraps; the model id is shortened only when
+            // the hint would get fewer than HINT_MIN columns.
+            const HINT_MIN: usize = 24;
+            let widest = |data: &TableData, i: usize| {
+                data.rows
+                    .iter()
+                    .map(|r| crate::term::columns(&r[i]))
+                    .chain([data.headers[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            };
+            let kind_rows = widest(&data, 1) + widest(&data, 2) + 6;
+            let model_max = width.saturating_sub(kind_rows + HINT_MIN + 7).max(12);
             for row in &mut data.rows {
-                row[0] = crate::term::shorten_middle(&row[0], 24);
+                row[0] = crate::term::shorten_middle(&row[0], model_max);
             }
-            let used: usize = (0..3)
-                .map(|i| {
-                    data.rows
-                        .iter()
-                        .map(|r| crate::term::columns(&r[i]))
-                        .chain([data.headers[i].len()])
-                        .max()
-                        .unwrap_or(0)
-                        + 3
-                })
-                .sum();
-            width.saturating_sub(used + 4).clamp(20, 70)
+            let used = widest(&data, 0) + 3 + kind_rows;
+            width.saturating_sub(used + 4).clamp(HINT_MIN - 4, 70)
         }
     };
     Some(draw(&data, Some((3, wrap))))

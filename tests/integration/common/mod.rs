@@ -30,6 +30,10 @@ pub fn bin() -> Command {
         cmd.env_remove(var);
     }
     cmd.env("XDG_CACHE_HOME", test_cache_dir());
+    // Tables fit the terminal: a fixed width, so neither the developer's
+    // COLUMNS nor the CI's decides what the tests read. Tests of the
+    // 80-column rule set their own.
+    cmd.env("COLUMNS", "120");
     cmd
 }
 
