@@ -16,7 +16,9 @@ use crate::metrics::Aggregate;
 use crate::output::{self, Unrun};
 use crate::progress::{Mode, Progress};
 use crate::report::{table, RunSummary};
-use crate::runner::{self, DoneSet, RunContext, RunOutcome, StopReason};
+use crate::runner::{
+    self, DoneSet, JournalSubscriber, RunContext, RunOutcome, RunSubscriber, StopReason,
+};
 use crate::suite;
 use crate::usage;
 
@@ -95,9 +97,14 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<RunOutco
         open_loop: cfg.open_loop,
         ramp_up: cfg.ramp_up,
     };
+    // Journal first: a record reaches the disk before the display moves on.
+    let subscribers: Vec<Box<dyn RunSubscriber>> = vec![
+        Box::new(JournalSubscriber::new(journal)),
+        Box::new(progress),
+    ];
     // The collector in `block_on` would be woken through a futex for each
     // finished request it receives.
-    let mut outcome = on_worker(runner::execute(ctx, journal, aggregate, done, progress)).await;
+    let mut outcome = on_worker(runner::execute(ctx, aggregate, done, subscribers)).await;
     if cfg.open_loop.is_some_and(|o| o.duration.is_some()) {
         // A time-bounded run sends what fits in the time: plan jobs it never
         // reached were not planned to run, so they are not skipped rows.
@@ -105,7 +112,7 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<RunOutco
             outcome.done.insert(job);
         }
     }
-    if let Some(e) = &outcome.journal_error {
+    if let Some(e) = &outcome.subscriber_error {
         eprintln!("error: {e}");
     }
     Ok(outcome)
@@ -147,7 +154,7 @@ fn write_outputs(
         &summary,
         cfg.min_pass_rate,
         outcome.stopped_by,
-        outcome.journal_error.is_some(),
+        outcome.subscriber_error.is_some(),
     );
     Ok((summary, code))
 }

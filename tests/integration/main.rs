@@ -6,6 +6,7 @@ mod bad_input;
 mod checks;
 mod common;
 mod compare;
+mod events;
 mod everyday;
 mod faults;
 mod history;
