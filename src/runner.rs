@@ -4,9 +4,10 @@
 //! Shape: one dispatcher task per model walks that model's jobs in plan
 //! order, waits for a per-model slot and then a global slot (a fair FIFO
 //! semaphore, so models interleave), and spawns the request. Finished
-//! requests come back over a channel to one collector, which appends the
-//! journal, feeds the aggregates and the progress display, in that order.
-//! Time waiting for slots is queue time, never part of TTFT or duration.
+//! requests come back over a channel to one collector, which folds them into
+//! the aggregate and hands them, as [`RunEvent`]s, to the subscribers (the
+//! journal, the progress display, ...). Time waiting for slots is queue
+//! time, never part of TTFT or duration.
 //!
 //! Stopping: a budget or `--max-requests` stops new starts; Ctrl-C / SIGTERM
 //! stops new starts and gives in-flight requests a grace period before they
@@ -15,14 +16,21 @@
 
 mod budget;
 mod closed_loop;
+mod collect;
+pub mod events;
 mod grade;
 mod job;
 pub mod openloop;
 mod signals;
+mod subscribers;
 
 use budget::{initial_cost_estimate, Budget};
 use closed_loop::dispatch;
+use collect::Collector;
+use events::JobEvent;
+pub use events::{RunEvent, RunSubscriber, RunView, SubscriberError};
 use signals::Interrupts;
+pub use subscribers::JournalSubscriber;
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,10 +41,8 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use crate::assert::Check;
 use crate::gateway::catalog::Catalog;
 use crate::gateway::Gateway;
-use crate::journal::{JournalError, JournalWriter};
 use crate::metrics::Aggregate;
 use crate::plan::Plan;
-use crate::progress::Progress;
 use crate::record::{ErrorKind, JobKey, ResponseRecord};
 use crate::suite::Suite;
 
@@ -138,14 +144,17 @@ pub struct RunOutcome {
     pub stopped_by: Option<StopReason>,
     /// Jobs abandoned in flight after the grace period.
     pub abandoned: Vec<JobKey>,
-    pub journal_error: Option<JournalError>,
+    /// The subscriber failure (the journal's) that stopped the run.
+    pub subscriber_error: Option<SubscriberError>,
     /// Rate mode only: what the open-loop sender did.
     pub open_loop: Option<crate::runner::openloop::OpenLoopReport>,
 }
 
+/// What jobs send the collector.
 pub(crate) enum Msg {
     Finished(Box<ResponseRecord>),
     Abandoned(JobKey),
+    Job(JobEvent),
 }
 
 pub(crate) struct Shared {
@@ -159,6 +168,8 @@ pub(crate) struct Shared {
     budget: Mutex<Budget>,
     /// Per model, the reservation before any cost was seen (from prices).
     initial_estimate: Vec<Option<f64>>,
+    /// Some subscriber wants the job-side events: jobs send them.
+    pub(crate) job_events: bool,
 }
 
 impl Shared {
@@ -220,14 +231,16 @@ impl Shared {
     }
 }
 
-/// Run every job of the plan not already in `done`, appending to `journal`.
+/// Run every job of the plan not already in `done`, folding each finished
+/// one into `aggregate` and handing the run's events to `subscribers` in
+/// order (see [`events`]).
 pub async fn execute(
     ctx: RunContext,
-    mut journal: JournalWriter,
-    mut aggregate: Aggregate,
-    mut done: DoneSet,
-    mut progress: Progress,
+    aggregate: Aggregate,
+    done: DoneSet,
+    subscribers: Vec<Box<dyn RunSubscriber>>,
 ) -> RunOutcome {
+    let mut collector = Collector::new(aggregate, done, subscribers);
     let initial_estimate = ctx
         .models
         .iter()
@@ -245,6 +258,7 @@ pub async fn execute(
         launched: AtomicU64::new(0),
         origin: Instant::now(),
         initial_estimate,
+        job_events: collector.wants_job_events(),
     });
     // Listen before the first request starts, and keep listening: a signal
     // that arrives between two waits is never lost.
@@ -252,7 +266,7 @@ pub async fn execute(
     let global = Arc::new(Semaphore::new(shared.ctx.concurrency));
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
     let (abandon_tx, abandon_rx) = watch::channel(false);
-    let done_snapshot = Arc::new(done.clone());
+    let done_snapshot = Arc::new(collector.done.clone());
 
     let open_loop = shared.ctx.open_loop.map(|cfg| {
         tokio::spawn(crate::runner::openloop::dispatch(
@@ -284,14 +298,13 @@ pub async fn execute(
     drop(tx);
 
     let mut abandoned = Vec::new();
-    let mut journal_error = None;
     let mut listening = true;
     let mut grace_deadline: Option<tokio::time::Instant> = None;
-    // Journal lines are flushed in batches, at most FLUSH_WITHIN after the
-    // first unflushed one: one write for many requests under load.
-    let flush_timer = tokio::time::sleep(Duration::ZERO);
-    tokio::pin!(flush_timer);
-    let mut unflushed = false;
+    // One timer for the subscribers' deadlines (the journal's batched
+    // flush), re-armed only when the earliest deadline changes.
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
+    let mut armed: Option<tokio::time::Instant> = None;
     loop {
         let grace = async {
             match grace_deadline {
@@ -301,29 +314,17 @@ pub async fn execute(
         };
         tokio::select! {
             msg = rx.recv() => match msg {
-                Some(Msg::Finished(rec)) => {
-                    if journal_error.is_none() {
-                        if let Err(e) = journal.append(&rec) {
-                            // Without a journal the run cannot be resumed: stop.
-                            journal_error = Some(e);
-                            shared.stop_with(StopReason::Interrupted);
-                        } else if !unflushed {
-                            unflushed = true;
-                            let at = tokio::time::Instant::now() + crate::journal::FLUSH_WITHIN;
-                            flush_timer.as_mut().reset(at);
-                        }
-                    }
-                    done.insert(rec.row.job);
-                    aggregate.record(&rec);
-                    progress.record(&rec, &aggregate);
+                Some(Msg::Finished(rec)) => collector.finished(&rec, &shared),
+                Some(Msg::Job(ev)) => collector.publish(&ev.as_run_event(), &shared),
+                Some(Msg::Abandoned(key)) => {
+                    abandoned.push(key);
+                    collector.publish(&RunEvent::Abandoned(key), &shared);
                 }
-                Some(Msg::Abandoned(key)) => abandoned.push(key),
                 None => break,
             },
             _ = signals.recv(), if listening => {
                 if grace_deadline.is_none() {
-                    shared.stop_with(StopReason::Interrupted);
-                    progress.note("interrupted: no new requests; waiting for those in flight (Ctrl-C again to stop now)");
+                    collector.signalled(&shared);
                     grace_deadline = Some(tokio::time::Instant::now() + shared.ctx.grace);
                 } else {
                     let _ = abandon_tx.send(true);
@@ -335,29 +336,32 @@ pub async fn execute(
                 grace_deadline = None;
                 listening = false;
             }
-            () = &mut flush_timer, if unflushed => {
-                unflushed = false;
-                if let Err(e) = journal.flush() {
-                    journal_error.get_or_insert(e);
-                    shared.stop_with(StopReason::Interrupted);
-                }
+            () = &mut timer, if armed.is_some() => {
+                armed = None;
+                collector.tick(&shared);
+            }
+        }
+        collector.announce_stop(&shared);
+        let next = collector.deadline();
+        if next != armed {
+            armed = next;
+            if let Some(at) = next {
+                timer.as_mut().reset(at);
             }
         }
     }
-    if let Err(e) = journal.flush() {
-        journal_error.get_or_insert(e);
-    }
-    progress.finish();
+    collector.announce_stop(&shared);
+    collector.finish();
     let open_loop = match open_loop {
         Some(handle) => handle.await.ok(),
         None => None,
     };
     RunOutcome {
-        aggregate,
-        done,
+        aggregate: collector.aggregate,
+        done: collector.done,
         stopped_by: shared.stopped(),
         abandoned,
-        journal_error,
+        subscriber_error: collector.error,
         open_loop,
     }
 }

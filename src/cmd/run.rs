@@ -17,7 +17,9 @@ use crate::output::{self, Unrun};
 use crate::progress::{Mode, Progress};
 use crate::report::failing::Failing;
 use crate::report::{table, RunSummary};
-use crate::runner::{self, DoneSet, RunContext, RunOutcome, StopReason};
+use crate::runner::{
+    self, DoneSet, JournalSubscriber, RunContext, RunOutcome, RunSubscriber, StopReason,
+};
 use crate::suite;
 use crate::usage;
 
@@ -97,9 +99,14 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<RunOutco
         ramp_up: cfg.ramp_up,
         slo: run.suite.slo.or(cfg.slo.unwrap_or_default()),
     };
+    // Journal first: a record reaches the disk before the display moves on.
+    let subscribers: Vec<Box<dyn RunSubscriber>> = vec![
+        Box::new(JournalSubscriber::new(journal)),
+        Box::new(progress),
+    ];
     // The collector in `block_on` would be woken through a futex for each
     // finished request it receives.
-    let mut outcome = on_worker(runner::execute(ctx, journal, aggregate, done, progress)).await;
+    let mut outcome = on_worker(runner::execute(ctx, aggregate, done, subscribers)).await;
     if cfg.open_loop.is_some_and(|o| o.duration.is_some()) {
         // A time-bounded run sends what fits in the time: plan jobs it never
         // reached were not planned to run, so they are not skipped rows.
@@ -107,7 +114,7 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<RunOutco
             outcome.done.insert(job);
         }
     }
-    if let Some(e) = &outcome.journal_error {
+    if let Some(e) = &outcome.subscriber_error {
         eprintln!("error: {e}");
     }
     Ok(outcome)
@@ -142,7 +149,7 @@ fn write_outputs(
         &summary,
         cfg.min_pass_rate,
         outcome.stopped_by,
-        outcome.journal_error.is_some(),
+        outcome.subscriber_error.is_some(),
     );
     print_summary(&summary, &dir, cfg.wide);
     if code == exit::FAILED {

@@ -122,6 +122,19 @@ pub struct RequestError {
     pub http_status: Option<u16>,
 }
 
+/// Hears how one chat request goes while it runs (the runner turns this
+/// into its job events). Called at most once per attempt each, never per chunk.
+pub trait ChatWatch: Send {
+    /// The attempt's first content-bearing chunk arrived at `at` (its TTFT
+    /// is measured where it always is, in the stream reader).
+    fn first_token(&mut self, _at: std::time::Instant) {}
+    /// Attempt `attempt` failed with `error`; another follows.
+    fn retrying(&mut self, _attempt: u32, _error: ErrorKind) {}
+}
+
+/// Nobody watching.
+impl ChatWatch for () {}
+
 /// What one request produced, successful or not. On error, whatever arrived
 /// before the failure (text, tokens, timings) is kept.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -340,6 +353,12 @@ impl Gateway {
     /// Send one streaming chat request, with timing, timeouts and retries.
     /// Never panics: every failure is an [`Outcome`] with `error` set.
     pub async fn chat(&self, req: &ChatRequest) -> Outcome {
+        self.chat_watched(req, &mut ()).await
+    }
+
+    /// [`Gateway::chat`], telling `watch` of the first token of each attempt
+    /// and of each attempt that failed and will be retried.
+    pub async fn chat_watched(&self, req: &ChatRequest, watch: &mut dyn ChatWatch) -> Outcome {
         let body = match self.chat_body(req) {
             Ok(b) => b,
             Err(e) => {
@@ -353,7 +372,7 @@ impl Gateway {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let attempt = super::stream::run(self, body.clone()).await;
+            let attempt = super::stream::run(self, body.clone(), watch).await;
             let mut outcome = attempt.outcome;
             outcome.attempts = attempts;
             let Some(err) = &outcome.error else {
@@ -362,6 +381,7 @@ impl Gateway {
             if !self.may_retry(err, outcome.ttft.is_some(), attempts) {
                 return outcome;
             }
+            watch.retrying(attempts, err.kind);
             tokio::time::sleep(self.backoff(attempts, attempt.retry_after)).await;
         }
     }

@@ -11,6 +11,6 @@ pub mod wire;
 
 pub use crate::record::ErrorKind;
 pub use client::{
-    ChatRequest, Credits, Gateway, GatewayConfig, GatewayError, Outcome, RequestError, RetryPolicy,
-    Timeouts,
+    ChatRequest, ChatWatch, Credits, Gateway, GatewayConfig, GatewayError, Outcome, RequestError,
+    RetryPolicy, Timeouts,
 };

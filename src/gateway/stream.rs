@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 
-use super::client::{error_chain, Gateway, Outcome, RequestError, Timeouts};
+use super::client::{error_chain, ChatWatch, Gateway, Outcome, RequestError, Timeouts};
 use super::sse::{parse_chunk, Payload, SseParser};
 use super::wire;
 use crate::record::ErrorKind;
@@ -27,8 +27,8 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// goes back to the pool instead of being closed.
 const DRAIN_AFTER_DONE: Duration = Duration::from_secs(1);
 
-/// Send `body` once and read the answer.
-pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
+/// Send `body` once and read the answer; `watch` hears of the first token.
+pub(crate) async fn run(gw: &Gateway, body: Bytes, watch: &mut dyn ChatWatch) -> Attempt {
     let t = gw.timeouts();
     let request = gw
         .http()
@@ -86,6 +86,7 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
         // Every event of this read arrived now. Events after `[DONE]` or a
         // stream error are ignored.
         let now = Instant::now();
+        let had_token = col.out.ttft.is_some();
         let mut stop: Option<(ErrorKind, String)> = None;
         let mut sink = |ev: Payload<'_>| {
             if stop.is_none() && !col.done {
@@ -113,6 +114,9 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
                 true
             }
         };
+        if !had_token && col.out.ttft.is_some() {
+            watch.first_token(now);
+        }
         if let Some(e) = stop {
             break 'read Some(e);
         }

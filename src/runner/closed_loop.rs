@@ -53,7 +53,7 @@ pub(super) async fn dispatch(
         tokio::spawn(async move {
             let _slots = (model_slot, global_slot);
             let msg = tokio::select! {
-                rec = run_job(&shared, key, queue) => {
+                rec = run_job(&shared, key, queue, &tx) => {
                     shared.settle(key.model_index, reserved, rec.row.cost_usd);
                     Msg::Finished(Box::new(rec))
                 }

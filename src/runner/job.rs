@@ -3,18 +3,30 @@
 
 use std::time::Duration;
 
-use crate::gateway::{ChatRequest, Outcome};
-use crate::record::{JobKey, RequestRow, ResponseRecord, Status};
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use crate::gateway::{ChatRequest, ChatWatch, Outcome};
+use crate::record::{ErrorKind, JobKey, RequestRow, ResponseRecord, Status};
 
 use super::budget::resolve_cost;
+use super::events::JobEvent;
 use super::grade::grade;
-use super::{RunContext, Shared};
+use super::{Msg, RunContext, Shared};
 
 pub(super) fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
-pub(crate) async fn run_job(shared: &Shared, key: JobKey, queue: Duration) -> ResponseRecord {
+/// Run job `key`; with job events on, tell the collector over `tx` when it
+/// starts, retries and sees its first token.
+pub(crate) async fn run_job(
+    shared: &Shared,
+    key: JobKey,
+    queue: Duration,
+    tx: &mpsc::Sender<Msg>,
+) -> ResponseRecord {
     let ctx = &shared.ctx;
     let case = &ctx.suite.cases[key.case_index as usize];
     let model = &ctx.models[key.model_index as usize];
@@ -25,10 +37,39 @@ pub(crate) async fn run_job(shared: &Shared, key: JobKey, queue: Duration) -> Re
         temperature: case.temperature,
         gateway_options: ctx.suite.gateway.clone(),
     };
-    let outcome = ctx.gateway.chat(&request).await;
+    let outcome = if shared.job_events {
+        let _ = tx.send(Msg::Job(JobEvent::Started { key, queue })).await;
+        let mut watch = JobWatch { key, tx };
+        ctx.gateway.chat_watched(&request, &mut watch).await
+    } else {
+        ctx.gateway.chat(&request).await
+    };
     let mut record = build_record(ctx, key, queue, outcome);
     grade(ctx, key, &request, &mut record).await;
     record
+}
+
+/// Passes a request's first token and retries on to the collector. Called
+/// from inside the stream reader, so it never waits: if the collector is a
+/// whole channel behind, the event is dropped (they are best effort).
+struct JobWatch<'a> {
+    key: JobKey,
+    tx: &'a mpsc::Sender<Msg>,
+}
+
+impl ChatWatch for JobWatch<'_> {
+    fn first_token(&mut self, at: Instant) {
+        let ev = JobEvent::FirstToken { key: self.key, at };
+        let _ = self.tx.try_send(Msg::Job(ev));
+    }
+    fn retrying(&mut self, attempt: u32, error: ErrorKind) {
+        let key = self.key;
+        let _ = self.tx.try_send(Msg::Job(JobEvent::Attempt {
+            key,
+            attempt,
+            error,
+        }));
+    }
 }
 
 /// The row and journal record for one outcome (before grading).

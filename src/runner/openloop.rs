@@ -228,7 +228,7 @@ pub(crate) async fn dispatch(
                 t.lag_us.saturating_record(lag.as_micros() as u64);
             }
             let msg = tokio::select! {
-                mut rec = super::job::run_job(&shared, key, lag) => {
+                mut rec = super::job::run_job(&shared, key, lag, &tx) => {
                     shared.settle(key.model_index, reserved, rec.row.cost_usd);
                     from_intended(&mut rec.row, lag, &shared.ctx.slo);
                     Msg::Finished(Box::new(rec))

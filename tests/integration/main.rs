@@ -7,6 +7,7 @@ mod checks;
 mod common;
 mod compare;
 mod decision;
+mod events;
 mod everyday;
 mod faults;
 mod history;
