@@ -155,6 +155,7 @@ async fn run(
         open_loop: None,
         ramp_up: None,
         models: models.clone(),
+        slo: Default::default(),
     };
     let aggregate = Aggregate::new(&models);
     runner::execute(ctx, aggregate, DoneSet::new(plan.total()), subscribers).await
