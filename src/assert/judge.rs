@@ -22,7 +22,10 @@ pub fn judge_messages(rubric: &str, conversation: &[Message], answer: &str) -> V
     let user = format!(
         "<rubric>\n{rubric}\n</rubric>\n<question>\n{question}\n</question>\n<answer>\n{answer}\n</answer>"
     );
-    vec![Message::text("system", JUDGE_SYSTEM), Message::text("user", user)]
+    vec![
+        Message::text("system", JUDGE_SYSTEM),
+        Message::text("user", user),
+    ]
 }
 
 /// Read the grader's verdict: the first `{...}` JSON object in its reply

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-use crate::record::ToolCall;
 use crate::record::AssertSpec;
+use crate::record::ToolCall;
 
 /// A compiled tool-call check body.
 #[derive(Clone)]
@@ -61,7 +61,11 @@ pub(crate) fn compile(base: &str, spec: &AssertSpec) -> Result<ToolCheck, String
                 if allowed.is_empty() {
                     "no keys".to_string()
                 } else {
-                    allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                    allowed
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             )),
             _ => Ok(()),
@@ -83,7 +87,9 @@ pub(crate) fn compile(base: &str, spec: &AssertSpec) -> Result<ToolCheck, String
                     return Err("`tool_calls_count` takes `equals` or `min`/`max`, not both".into())
                 }
                 (None, None, None) => {
-                    return Err("`tool_calls_count` needs `min`, `max` or `equals`, e.g. `min: 1`".into())
+                    return Err(
+                        "`tool_calls_count` needs `min`, `max` or `equals`, e.g. `min: 1`".into(),
+                    )
                 }
                 (None, min, max) => (min, max),
             };
@@ -173,7 +179,8 @@ pub(crate) fn evaluate(check: &ToolCheck, calls: &[ToolCall]) -> Result<String, 
                 None => calls.iter().collect(),
             };
             let at = index.map(|i| format!(" at index {i}")).unwrap_or_default();
-            let named: Vec<&ToolCall> = candidates.into_iter().filter(|c| &c.name == name).collect();
+            let named: Vec<&ToolCall> =
+                candidates.into_iter().filter(|c| &c.name == name).collect();
             if named.is_empty() {
                 return Err(if calls.is_empty() {
                     format!("expected a call to `{name}`{at}, the answer made no tool call")
@@ -212,7 +219,10 @@ fn args_ok(check: &ArgsCheck, call: &ToolCall) -> Result<(), String> {
                 (true, _) => Err(format!("{text} is not in its arguments {}", call.arguments)),
                 (false, None) => Ok(()),
                 (false, Some(want)) => {
-                    if nodes.iter().any(|n| super::eval::json_eq(n, want) || loose_eq(n, want)) {
+                    if nodes
+                        .iter()
+                        .any(|n| super::eval::json_eq(n, want) || loose_eq(n, want))
+                    {
                         Ok(())
                     } else {
                         let got: Vec<String> = nodes.iter().map(|n| n.to_string()).collect();
@@ -228,7 +238,8 @@ fn args_ok(check: &ArgsCheck, call: &ToolCall) -> Result<(), String> {
 /// "{{expected}}"` from a CSV row is always a string).
 fn loose_eq(got: &Value, want: &Value) -> bool {
     match (got, want) {
-        (Value::Number(_) | Value::Bool(_), Value::String(s)) => got.to_string() == s.trim(),
+        (Value::Number(n), Value::String(s)) => n.to_string() == s.trim(),
+        (Value::Bool(b), Value::String(s)) => s.trim() == if *b { "true" } else { "false" },
         _ => false,
     }
 }

@@ -13,8 +13,8 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
 use super::wire;
-use crate::record::{ErrorKind, Message, Params, ResponseFormat, Tool, ToolCall, ToolChoice};
 use crate::record::Usage;
+use crate::record::{ErrorKind, Message, Params, ResponseFormat, Tool, ToolCall, ToolChoice};
 use crate::secret::ApiKey;
 
 /// How long to wait at each stage of a request.

@@ -49,7 +49,8 @@ impl ToolCallDelta<'_> {
     pub fn has_data(&self) -> bool {
         let f = self.function.as_ref();
         self.id.as_ref().is_some_and(|p| !p.0.is_empty())
-            || f.and_then(|f| f.name.as_ref()).is_some_and(|p| !p.0.is_empty())
+            || f.and_then(|f| f.name.as_ref())
+                .is_some_and(|p| !p.0.is_empty())
             || f.and_then(|f| f.arguments.as_ref())
                 .is_some_and(|p| !p.0.is_empty())
     }

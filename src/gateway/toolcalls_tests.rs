@@ -91,7 +91,11 @@ fn one_byte_fragments_assemble_exactly() {
 fn the_third_call_keeps_its_raw_arguments_and_an_error() {
     let (calls, _) = assemble(&[PARALLEL.as_bytes()]);
     assert_eq!(calls[2].arguments, json!("{\"x\":"));
-    assert!(calls[2].error.as_deref().unwrap().contains("not valid JSON"));
+    assert!(calls[2]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("not valid JSON"));
 }
 
 #[test]
@@ -157,7 +161,9 @@ async fn a_tool_call_delta_is_the_first_token_and_tool_calls_is_a_success() {
     assert_eq!(out.finish_reason.as_deref(), Some("tool_calls"));
     assert_eq!(out.tool_calls, expected());
     assert_eq!(out.text, "");
-    let ttft = out.ttft.expect("a tool-call delta counts as the first token");
+    let ttft = out
+        .ttft
+        .expect("a tool-call delta counts as the first token");
     assert!(ttft >= Duration::from_millis(150), "{ttft:?}");
     assert_eq!(out.chunks, 7);
 }
@@ -187,8 +193,14 @@ async fn the_body_carries_tools_formats_and_every_parameter() {
     let out = gateway(&server.base).chat(&req).await;
     assert_eq!(out.error, None);
     let body: serde_json::Value = serde_json::from_slice(&server.received()[0].body).unwrap();
-    assert_eq!(body["tools"], json!([{"type": "function", "function": {"name": "get_weather", "description": "Weather", "parameters": {"type": "object"}}}]));
-    assert_eq!(body["tool_choice"], json!({"type": "function", "function": {"name": "get_weather"}}));
+    assert_eq!(
+        body["tools"],
+        json!([{"type": "function", "function": {"name": "get_weather", "description": "Weather", "parameters": {"type": "object"}}}])
+    );
+    assert_eq!(
+        body["tool_choice"],
+        json!({"type": "function", "function": {"name": "get_weather"}})
+    );
     assert_eq!(body["parallel_tool_calls"], json!(false));
     assert_eq!(body["response_format"], json!({"type": "json_object"}));
     for (k, v) in [

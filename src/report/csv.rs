@@ -321,7 +321,13 @@ mod tests {
             .into_iter()
             .map(|(k, _)| k)
             // The journal says `tool_call_count` (its `tool_calls` lists the calls).
-            .map(|k| if k == "tool_call_count" { "tool_calls".into() } else { k })
+            .map(|k| {
+                if k == "tool_call_count" {
+                    "tool_calls".into()
+                } else {
+                    k
+                }
+            })
             .collect();
         assert_eq!(names, REQUEST_COLUMNS);
     }

@@ -315,20 +315,20 @@ pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
             (c, n)
         }
         None => match answer {
-        AnswerKind::Words => (
-            Content::Words(WordStream::new(text_seed)),
-            u64::from(profile.tokens),
-        ),
-        AnswerKind::Echo => {
-            let chunks = word_chunks(&last_user);
-            let n = chunks.len() as u64;
-            (Content::Fixed(chunks), n)
-        }
-        AnswerKind::Judge => {
-            let chunks = word_chunks(&judge::verdict(&last_user));
-            let n = chunks.len() as u64;
-            (Content::Fixed(chunks), n)
-        }
+            AnswerKind::Words => (
+                Content::Words(WordStream::new(text_seed)),
+                u64::from(profile.tokens),
+            ),
+            AnswerKind::Echo => {
+                let chunks = word_chunks(&last_user);
+                let n = chunks.len() as u64;
+                (Content::Fixed(chunks), n)
+            }
+            AnswerKind::Judge => {
+                let chunks = word_chunks(&judge::verdict(&last_user));
+                let n = chunks.len() as u64;
+                (Content::Fixed(chunks), n)
+            }
         },
     };
     // Like real reasoning models, `max_tokens` caps reasoning and content
@@ -417,7 +417,10 @@ fn structured(req: &ChatRequest, last_user: &str, seed: u64) -> Option<Content> 
     };
     if let Some(v) = json {
         let text = v.to_string();
-        let chunks = fragments(&text, seed).into_iter().map(str::to_string).collect();
+        let chunks = fragments(&text, seed)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         return Some(Content::Fixed(chunks));
     }
     if ends_with_tool {

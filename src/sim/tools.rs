@@ -106,7 +106,11 @@ pub fn plan_calls(
         .and_then(Value::as_str);
     let mode = tool_choice.and_then(Value::as_str).unwrap_or("auto");
     let chosen: Vec<&SimTool> = if let Some(name) = forced {
-        tools.iter().filter(|t| t.function.name == name).take(1).collect()
+        tools
+            .iter()
+            .filter(|t| t.function.name == name)
+            .take(1)
+            .collect()
     } else if mode == "none" || (ends_with_tool_result && mode != "required") {
         Vec::new()
     } else {
@@ -135,7 +139,11 @@ pub fn plan_calls(
         .enumerate()
         .map(|(i, t)| {
             let h = hash_parts(&[seed, hash_bytes(7, t.function.name.as_bytes()), i as u64]);
-            let schema = t.function.parameters.clone().unwrap_or(json!({"type": "object"}));
+            let schema = t
+                .function
+                .parameters
+                .clone()
+                .unwrap_or(json!({"type": "object"}));
             let mut counter = 0;
             let args = generate(&schema, hints, &mut counter, 0);
             PlannedCall {
@@ -210,10 +218,12 @@ pub fn generate(schema: &Value, hints: &Hints, counter: &mut usize, depth: usize
                     .and_then(Value::as_array)
                     .map(|r| r.iter().filter_map(Value::as_str).collect())
                     .unwrap_or_default();
-                let order = required
-                    .iter()
-                    .copied()
-                    .chain(props.keys().map(String::as_str).filter(|k| !required.contains(k)));
+                let order = required.iter().copied().chain(
+                    props
+                        .keys()
+                        .map(String::as_str)
+                        .filter(|k| !required.contains(k)),
+                );
                 for name in order {
                     if let Some(sub) = props.get(name) {
                         out.insert(name.to_string(), generate(sub, hints, counter, depth + 1));
@@ -224,7 +234,10 @@ pub fn generate(schema: &Value, hints: &Hints, counter: &mut usize, depth: usize
         }
         "array" => {
             let min = s.get("minItems").and_then(Value::as_u64).unwrap_or(1);
-            let max = s.get("maxItems").and_then(Value::as_u64).unwrap_or(u64::MAX);
+            let max = s
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .unwrap_or(u64::MAX);
             let n = min.max(1).min(max).min(16);
             let item = s.get("items").cloned().unwrap_or(json!({"type": "string"}));
             Value::Array(
@@ -263,7 +276,10 @@ pub fn generate(schema: &Value, hints: &Hints, counter: &mut usize, depth: usize
                 }
             };
             let min = s.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-            let max = s.get("maxLength").and_then(Value::as_u64).map(|m| m as usize);
+            let max = s
+                .get("maxLength")
+                .and_then(Value::as_u64)
+                .map(|m| m as usize);
             while text.chars().count() < min {
                 text.push('x');
             }
@@ -295,7 +311,8 @@ pub fn deltas(calls: &[PlannedCall], seed: u64) -> Vec<String> {
     for k in 0..longest {
         for (i, p) in pieces.iter().enumerate() {
             if let Some(piece) = p.get(k) {
-                let mut d = format!("\"tool_calls\":[{{\"index\":{i},\"function\":{{\"arguments\":\"");
+                let mut d =
+                    format!("\"tool_calls\":[{{\"index\":{i},\"function\":{{\"arguments\":\"");
                 push_json_escaped(&mut d, piece);
                 d.push_str("\"}}]");
                 out.push(d);
@@ -348,8 +365,16 @@ mod tests {
     #[test]
     fn tools_are_chosen_by_the_prompt_or_forced() {
         let tools = vec![
-            tool("get_weather", "Current weather for a city", json!({"type": "object", "properties": {"city": {"type": "string"}}})),
-            tool("search_flights", "Find flights between two airports", json!({"type": "object"})),
+            tool(
+                "get_weather",
+                "Current weather for a city",
+                json!({"type": "object", "properties": {"city": {"type": "string"}}}),
+            ),
+            tool(
+                "search_flights",
+                "Find flights between two airports",
+                json!({"type": "object"}),
+            ),
         ];
         let h = Hints::new("What's the weather in Paris?");
         let calls = plan_calls(&tools, None, None, false, &h, 1);
@@ -357,15 +382,24 @@ mod tests {
         assert_eq!(calls[0].name, "get_weather");
         assert_eq!(calls[0].arguments, r#"{"city":"Paris"}"#);
         let forced = json!({"type": "function", "function": {"name": "search_flights"}});
-        assert_eq!(plan_calls(&tools, Some(&forced), None, false, &h, 1)[0].name, "search_flights");
+        assert_eq!(
+            plan_calls(&tools, Some(&forced), None, false, &h, 1)[0].name,
+            "search_flights"
+        );
         assert!(plan_calls(&tools, Some(&json!("none")), None, false, &h, 1).is_empty());
         assert!(plan_calls(&tools, None, None, true, &h, 1).is_empty());
         let both = Hints::new("Check the weather and find flights to Rome");
         assert_eq!(plan_calls(&tools, None, None, false, &both, 1).len(), 2);
-        assert_eq!(plan_calls(&tools, None, Some(false), false, &both, 1).len(), 1);
+        assert_eq!(
+            plan_calls(&tools, None, Some(false), false, &both, 1).len(),
+            1
+        );
         let none = Hints::new("Tell me a joke");
         assert!(plan_calls(&tools, None, None, false, &none, 1).is_empty());
-        assert_eq!(plan_calls(&tools, Some(&json!("required")), None, false, &none, 1).len(), 1);
+        assert_eq!(
+            plan_calls(&tools, Some(&json!("required")), None, false, &none, 1).len(),
+            1
+        );
     }
 
     #[test]

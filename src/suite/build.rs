@@ -156,9 +156,7 @@ pub(crate) fn build(
             if !ids.insert(id.clone()) {
                 p.add(
                     lines.case(i),
-                    format!(
-                        "duplicate case id `{id}`: case ids must be unique, rename this one"
-                    ),
+                    format!("duplicate case id `{id}`: case ids must be unique, rename this one"),
                 );
             }
         }

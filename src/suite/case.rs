@@ -38,12 +38,7 @@ struct Instance {
 }
 
 /// Build every case of entry `i`.
-pub(crate) fn build_entry(
-    i: usize,
-    rc: &RawCase,
-    sh: &mut Shared,
-    p: &mut Problems,
-) -> Vec<Case> {
+pub(crate) fn build_entry(i: usize, rc: &RawCase, sh: &mut Shared, p: &mut Problems) -> Vec<Case> {
     let case_line = sh.lines.case(i);
     let empty = BTreeMap::new();
     let (scalars, lists) = split_vars([
@@ -226,7 +221,10 @@ fn build_one(
                 let line = lines.case_key(i, "messages");
                 match message(m, &mut |t| render(&t, p), &mut sh.images) {
                     Ok(msg) => messages.push(msg),
-                    Err(e) => p.add(line, format!("{e} (message {} of case `{id}`{origin})", n + 1)),
+                    Err(e) => p.add(
+                        line,
+                        format!("{e} (message {} of case `{id}`{origin})", n + 1),
+                    ),
                 }
             }
         }

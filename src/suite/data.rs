@@ -24,8 +24,9 @@ pub(crate) struct Row {
 
 /// Read the rows of `path` (shown as `shown` in messages).
 pub(crate) fn read_rows(path: &Path, shown: &str) -> Result<Vec<Row>, String> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read data file {shown}: {e} (paths are relative to the suite file)"))?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        format!("cannot read data file {shown}: {e} (paths are relative to the suite file)")
+    })?;
     if meta.len() > MAX_DATA_FILE {
         return Err(format!(
             "data file {shown} is {} bytes, over the {} MB limit: split it into several files",
@@ -33,8 +34,8 @@ pub(crate) fn read_rows(path: &Path, shown: &str) -> Result<Vec<Row>, String> {
             MAX_DATA_FILE / (1024 * 1024)
         ));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read data file {shown}: {e}"))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read data file {shown}: {e}"))?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())

@@ -86,7 +86,13 @@ fn parse_all(src: &str, path: &Path, opts: &LoadOptions) -> Result<Suite, Vec<Su
                     .get("cases")?
                     .get(i)?
                     .get("id")
-                    .or_else(|| tree.as_ref()?.get("cases")?.get(i)?.get("cases_from")?.get("file"))
+                    .or_else(|| {
+                        tree.as_ref()?
+                            .get("cases")?
+                            .get(i)?
+                            .get("cases_from")?
+                            .get("file")
+                    })
                     .and_then(|v| match v {
                         serde_yaml::Value::String(s) => Some(s.clone()),
                         serde_yaml::Value::Number(n) => Some(n.to_string()),

@@ -35,9 +35,7 @@ impl Images {
     pub fn get(&mut self, source: &str, detail: Option<String>) -> Result<Image, String> {
         if let Some(d) = &detail {
             if !["low", "high", "auto"].contains(&d.as_str()) {
-                return Err(format!(
-                    "image `detail` is `{d}`: use low, high or auto"
-                ));
+                return Err(format!("image `detail` is `{d}`: use low, high or auto"));
             }
         }
         let s = source.trim();
@@ -135,11 +133,20 @@ mod tests {
         assert_eq!((file.media_type.as_str(), file.bytes), ("image/gif", 8));
         assert_eq!(file.sha256.len(), 64);
         assert!(images.get("a.txt", None).unwrap_err().contains("not a PNG"));
-        assert!(images.get("nope.png", None).unwrap_err().contains("cannot read image nope.png"));
-        assert!(images.get("a.gif", Some("max".into())).unwrap_err().contains("low, high or auto"));
+        assert!(images
+            .get("nope.png", None)
+            .unwrap_err()
+            .contains("cannot read image nope.png"));
+        assert!(images
+            .get("a.gif", Some("max".into()))
+            .unwrap_err()
+            .contains("low, high or auto"));
         let url = images.get("https://example.com/x.png", None).unwrap();
         assert!(url.file.is_none());
         let mut small = Images::new(dir.path(), 4);
-        assert!(small.get("a.gif", None).unwrap_err().contains("over the limit"));
+        assert!(small
+            .get("a.gif", None)
+            .unwrap_err()
+            .contains("over the limit"));
     }
 }

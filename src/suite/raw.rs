@@ -296,11 +296,9 @@ impl<'de> Deserialize<'de> for VarValue {
                 while let Some(v) = seq.next_element::<VarValue>()? {
                     match v {
                         VarValue::One(s) => out.push(s),
-                        VarValue::Many(_) => {
-                            return Err(de::Error::custom(
-                                "a list of variable values cannot hold lists: use strings or numbers",
-                            ))
-                        }
+                        VarValue::Many(_) => return Err(de::Error::custom(
+                            "a list of variable values cannot hold lists: use strings or numbers",
+                        )),
                     }
                 }
                 if out.is_empty() {

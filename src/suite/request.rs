@@ -43,8 +43,9 @@ pub(crate) fn tools(raw: &[RawTool]) -> Result<Vec<Tool>, String> {
             return Err(format!("tool `{name}` is listed twice: remove one"));
         }
         if let Some(schema) = &t.function.parameters {
-            check_schema(schema)
-                .map_err(|e| format!("`parameters` of tool `{name}` is not a valid JSON Schema: {e}"))?;
+            check_schema(schema).map_err(|e| {
+                format!("`parameters` of tool `{name}` is not a valid JSON Schema: {e}")
+            })?;
         }
         out.push(Tool {
             name: name.to_string(),
@@ -85,14 +86,18 @@ pub(crate) fn tool_choice(v: &Value, tools: &[Tool]) -> Result<ToolChoice, Strin
                 .and_then(Value::as_str)
                 .ok_or_else(|| format!("`tool_choice` map has no `function.name`: {HINT}"))?;
             if m.get("type").is_some_and(|t| t != "function") {
-                return Err(format!("`tool_choice` has a `type` other than function: {HINT}"));
+                return Err(format!(
+                    "`tool_choice` has a `type` other than function: {HINT}"
+                ));
             }
             ToolChoice::Function(name.to_string())
         }
         _ => return Err(format!("`tool_choice` must be a string or a map: {HINT}")),
     };
     if tools.is_empty() {
-        return Err("`tool_choice` is set but there are no `tools`: add `tools:` or remove it".into());
+        return Err(
+            "`tool_choice` is set but there are no `tools`: add `tools:` or remove it".into(),
+        );
     }
     if let ToolChoice::Function(name) = &choice {
         if !tools.iter().any(|t| &t.name == name) {
@@ -128,7 +133,9 @@ pub(crate) fn response_format(
                 (Some(s), None) => s.clone(),
                 (None, Some(file)) => read_schema(&dir.join(file), file)?,
                 (Some(_), Some(_)) => {
-                    return Err("`json_schema` has both `schema` and `schema_file`: keep one".into())
+                    return Err(
+                        "`json_schema` has both `schema` and `schema_file`: keep one".into(),
+                    )
                 }
                 (None, None) => {
                     return Err("`json_schema` needs `schema` or `schema_file`".into());
@@ -159,8 +166,7 @@ fn read_schema(path: &Path, shown: &str) -> Result<Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read schema_file {shown}: {e}"))?;
     // YAML is a superset of JSON: one parser for both.
-    serde_yaml::from_str(&text)
-        .map_err(|e| format!("schema_file {shown} is not JSON or YAML: {e}"))
+    serde_yaml::from_str(&text).map_err(|e| format!("schema_file {shown} is not JSON or YAML: {e}"))
 }
 
 /// Check parameter values; `what` names where they are (`params`, ...).
@@ -184,7 +190,10 @@ pub(crate) fn check_params(p: &Params) -> Result<(), String> {
         }
     }
     if let Some(extra) = &p.extra_body {
-        if let Some(k) = extra.keys().find(|k| RESERVED_BODY_KEYS.contains(&k.as_str())) {
+        if let Some(k) = extra
+            .keys()
+            .find(|k| RESERVED_BODY_KEYS.contains(&k.as_str()))
+        {
             return Err(format!(
                 "`extra_body` sets `{k}`, which evalgate sets itself: remove it"
             ));

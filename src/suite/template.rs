@@ -147,8 +147,11 @@ mod tests {
         let v = vars(json!({"name": "Ada", "items": ["a", "b"], "formal": "yes"}));
         assert_eq!(t.render("Hi {{ name }}!", &v).unwrap(), "Hi Ada!");
         assert_eq!(
-            t.render("{% if formal == 'yes' %}Dear{% else %}Hey{% endif %} {{ name | upper }}", &v)
-                .unwrap(),
+            t.render(
+                "{% if formal == 'yes' %}Dear{% else %}Hey{% endif %} {{ name | upper }}",
+                &v
+            )
+            .unwrap(),
             "Dear ADA"
         );
         assert_eq!(

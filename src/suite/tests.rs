@@ -339,7 +339,10 @@ fn errors_lists_every_problem() {
             "s.yaml line 9: `judge` check 1 of case `r` has no grader: add `grader: openai/gpt-5-mini` to the check or to the suite",
         ]
     );
-    assert_eq!(errors(src, Path::new("s.yaml"), &LoadOptions::default())[2].line(), Some(5));
+    assert_eq!(
+        errors(src, Path::new("s.yaml"), &LoadOptions::default())[2].line(),
+        Some(5)
+    );
 }
 
 #[test]

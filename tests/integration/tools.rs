@@ -31,7 +31,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A 1×1 GIF and a tiny JPEG header: enough for the magic-byte check.
 const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
-const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
+const JPEG: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+];
 
 const WIRE_SUITE: &str = r#"name: wire
 models: [sim/fast, sim/balanced]
@@ -141,11 +143,17 @@ fn the_gateway_receives_tools_formats_images_and_every_parameter() {
     let w = find("sim/fast", &|w| !w.images.is_empty());
     assert_eq!(w.images.len(), 3);
     assert_eq!(w.images[0].media_type.as_deref(), Some("image/gif"));
-    assert_eq!(w.images[0].sha256.as_deref(), Some(sha256_hex(GIF).as_str()));
+    assert_eq!(
+        w.images[0].sha256.as_deref(),
+        Some(sha256_hex(GIF).as_str())
+    );
     assert_eq!(w.images[0].detail.as_deref(), Some("low"));
     assert_eq!(w.images[1].media_type.as_deref(), Some("image/jpeg"));
     assert_eq!(w.images[1].bytes, Some(JPEG.len() as u64));
-    assert_eq!(w.images[2].url.as_deref(), Some("https://example.com/x.png"));
+    assert_eq!(
+        w.images[2].url.as_deref(),
+        Some("https://example.com/x.png")
+    );
 
     // The run's outputs: tool calls in responses.jsonl and requests.csv,
     // params per request, model_params in run.json, checks passed.
@@ -166,7 +174,10 @@ fn the_gateway_receives_tools_formats_images_and_every_parameter() {
         .find(|r| r.row.case_id == "format" && r.row.model == "sim/balanced")
         .unwrap();
     assert_eq!(fmt.params.as_ref().unwrap().temperature, Some(1.5));
-    assert!(fmt.checks.iter().any(|c| c.check == "response_format" && c.passed));
+    assert!(fmt
+        .checks
+        .iter()
+        .any(|c| c.check == "response_format" && c.passed));
     let csv = std::fs::read_to_string(out.join("requests.csv")).unwrap();
     assert!(csv.lines().next().unwrap().ends_with(",tool_calls"));
     let calls: Vec<Option<u32>> = rows(&out)
@@ -177,10 +188,19 @@ fn the_gateway_receives_tools_formats_images_and_every_parameter() {
     assert_eq!(calls, [Some(1), Some(1)]);
     let run: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
-    assert_eq!(run["model_params"]["sim/balanced"]["temperature"], json!(1.5));
+    assert_eq!(
+        run["model_params"]["sim/balanced"]["temperature"],
+        json!(1.5)
+    );
     // No image bytes in any output.
     let b64_gif = "R0lGODlh";
-    for f in ["responses.jsonl", "requests.csv", "run.json", "junit.xml", "report.md"] {
+    for f in [
+        "responses.jsonl",
+        "requests.csv",
+        "run.json",
+        "junit.xml",
+        "report.md",
+    ] {
         if let Ok(s) = std::fs::read_to_string(out.join(f)) {
             assert!(!s.contains(b64_gif), "{f} holds image bytes");
         }
@@ -210,7 +230,14 @@ fn shipped_suites_run_offline_and_pass() {
         .into_iter()
         .map(|r| r.case_id)
         .collect();
-    for id in ["T-100", "T-102", "row-1", "row-2", "greet[lang=de]", "greet[lang=fr]"] {
+    for id in [
+        "T-100",
+        "T-102",
+        "row-1",
+        "row-2",
+        "greet[lang=de]",
+        "greet[lang=fr]",
+    ] {
         assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
     }
 }
@@ -228,7 +255,11 @@ fn a_failing_tool_check_shows_the_calls_in_the_reports() {
     assert_eq!(res.status.code(), Some(1), "{}", text(&res));
     let rec = &records(&out)[0];
     assert!(
-        rec.row.failed_checks.as_deref().unwrap().contains("$.city is \"Paris\", expected \"Rome\""),
+        rec.row
+            .failed_checks
+            .as_deref()
+            .unwrap()
+            .contains("$.city is \"Paris\", expected \"Rome\""),
         "{rec:?}"
     );
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
@@ -286,13 +317,23 @@ fn bad_input_stops_before_any_request() {
         ),
     ];
     for (i, (case, want)) in cases.iter().enumerate() {
-        let suite = suite_file(tmp.path(), &format!("bad{i}.yaml"), &format!("{head}{case}"));
+        let suite = suite_file(
+            tmp.path(),
+            &format!("bad{i}.yaml"),
+            &format!("{head}{case}"),
+        );
         let out = tmp.path().join(format!("out{i}"));
         let res = run_gateway(
             tmp.path(),
             &sim.base_url(),
             KEY,
-            &[suite.to_str().unwrap(), "--out", out.to_str().unwrap(), "--max-image-mb", "1"],
+            &[
+                suite.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--max-image-mb",
+                "1",
+            ],
         );
         assert_eq!(res.status.code(), Some(2), "case {i}: {}", text(&res));
         let err = String::from_utf8_lossy(&res.stderr);
