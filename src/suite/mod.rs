@@ -26,4 +26,6 @@ pub use media::DEFAULT_MAX_IMAGE_BYTES;
 pub use types::{Case, Suite, SuitePrice, SuiteTimeouts};
 
 #[cfg(test)]
+mod request_tests;
+#[cfg(test)]
 mod tests;
