@@ -187,6 +187,10 @@ pub struct RunArgs {
     /// Do not fetch the model catalog (no id check, no catalog prices).
     #[arg(long)]
     pub no_catalog: bool,
+    /// Largest local image file a suite may send, in MB (default 20).
+    #[arg(long, value_name = "MB", default_value_t = 20.0)]
+    pub max_image_mb: f64,
+
     /// Run only shard i of n (deterministic partition of the jobs).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
@@ -401,6 +405,9 @@ pub struct ValidateArgs {
     /// Suite files to check.
     #[arg(required = true, value_name = "SUITE")]
     pub suites: Vec<PathBuf>,
+    /// Largest local image file a suite may send, in MB (default 20).
+    #[arg(long, value_name = "MB", default_value_t = 20.0)]
+    pub max_image_mb: f64,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -482,6 +489,13 @@ pub struct InitArgs {
     /// Overwrite existing files.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Suite load limits from `--max-image-mb`.
+pub fn load_options(max_image_mb: f64) -> crate::suite::LoadOptions {
+    crate::suite::LoadOptions {
+        max_image_bytes: (max_image_mb.max(0.0) * 1024.0 * 1024.0) as u64,
+    }
 }
 
 #[cfg(test)]

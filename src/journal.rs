@@ -226,6 +226,12 @@ struct FlatRecord {
     send_lag_ms: Option<f64>,
     #[serde(default)]
     slo_met: Option<bool>,
+    #[serde(default)]
+    tool_call_count: Option<u32>,
+    #[serde(default)]
+    tool_calls: Vec<crate::record::ToolCall>,
+    #[serde(default)]
+    params: Option<crate::record::Params>,
     text: String,
     #[serde(default)]
     reasoning: String,
@@ -270,12 +276,15 @@ impl From<FlatRecord> for ResponseRecord {
                 failed_checks: f.failed_checks,
                 send_lag_ms: f.send_lag_ms,
                 slo_met: f.slo_met,
+                tool_calls: f.tool_call_count,
             },
             text: f.text,
             reasoning: f.reasoning,
             checks: f.checks,
             itl_us: f.itl_us,
             grader_cost_usd: f.grader_cost_usd,
+            tool_calls: f.tool_calls,
+            params: f.params,
         }
     }
 }
@@ -307,6 +316,8 @@ mod tests {
             }],
             itl_us: vec![1, 2, 3],
             grader_cost_usd: Some(0.25),
+            tool_calls: vec![],
+            params: None,
         };
         full.row.status = Status::Ok;
         full.row.ttft_ms = Some(1.25);

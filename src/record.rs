@@ -10,13 +10,18 @@
 
 use serde::{Deserialize, Serialize};
 
+mod chat;
 mod error_kind;
 mod message;
 mod prices;
 mod slo;
 
+pub use chat::{
+    AssistantToolCall, Content, Image, ImageFile, Message, Params, Part, ResponseFormat, Stop,
+    Tool, ToolCall, ToolChoice,
+};
 pub use error_kind::ErrorKind;
-pub use message::{AssertSpec, Message};
+pub use message::AssertSpec;
 pub use prices::{ModelPrices, Tier, Tiered};
 pub use slo::Slo;
 
@@ -125,6 +130,11 @@ pub struct RequestRow {
     /// `--slo`); `None` when no SLO is set or the job was never sent.
     #[serde(default)]
     pub slo_met: Option<bool>,
+    /// How many tool calls the answer made; `None` when no answer arrived.
+    /// The `tool_calls` column of `requests.csv`; `tool_call_count` in
+    /// `responses.jsonl`, whose `tool_calls` lists the calls themselves.
+    #[serde(default, rename = "tool_call_count", alias = "tool_calls")]
+    pub tool_calls: Option<u32>,
 }
 
 impl RequestRow {
@@ -160,6 +170,7 @@ impl RequestRow {
             failed_checks: None,
             send_lag_ms: None,
             slo_met: None,
+            tool_calls: None,
         }
     }
 }
@@ -184,9 +195,34 @@ pub struct ResponseRecord {
     /// Cost of grading this answer with `judge` checks (not part of `cost_usd`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grader_cost_usd: Option<f64>,
+    /// The tool calls the answer made: `{id, name, arguments}`, arguments
+    /// parsed, or the raw text with `error` when not valid JSON.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// The parameters this request was sent with (defaults < case <
+    /// `model_params`), when any was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<crate::record::Params>,
 }
 
 impl ResponseRecord {
+    /// The answer as reports show it: the text, then each tool call as
+    /// `tool call: name({...})` on its own line.
+    pub fn answer_shown(&self) -> std::borrow::Cow<'_, str> {
+        if self.tool_calls.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.text);
+        }
+        let mut out = self.text.clone();
+        for call in &self.tool_calls {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str("tool call: ");
+            out.push_str(&call.display());
+        }
+        std::borrow::Cow::Owned(out)
+    }
+
     /// A record with `row` and an empty answer: no text, reasoning, checks,
     /// chunk gaps or grader cost (a job that never ran, or a row read back
     /// from `requests.csv` without its journal line).
@@ -198,6 +234,8 @@ impl ResponseRecord {
             checks: Vec::new(),
             itl_us: Vec::new(),
             grader_cost_usd: None,
+            tool_calls: Vec::new(),
+            params: None,
         }
     }
 }
@@ -225,6 +263,11 @@ pub struct RunMeta {
     /// Jobs in the plan (after sharding).
     pub planned_jobs: u64,
     pub options: RunOptions,
+    /// Per model, the parameters every case starts from after
+    /// `model_params` (cases may set more; each request's are in
+    /// `responses.jsonl`). Empty when the suite sets none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub model_params: std::collections::BTreeMap<String, crate::record::Params>,
     /// `providerOptions.gateway` sent with every request, if any.
     pub gateway_options: Option<serde_json::Value>,
     /// Why the run ended early, if it did: `budget`, `max_requests`, `interrupted`.

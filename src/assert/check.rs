@@ -30,12 +30,17 @@ pub(crate) const CHECK_TYPES: &[&str] = &[
     "max_output_tokens",
     "min_tokens_per_s",
     "judge",
+    "tool_call",
+    "tool_calls_count",
+    "no_tool_call",
+    "response_format",
 ];
 
-/// What one answer offers to the checks: its text and its measurements.
+/// What one answer offers to the checks: its text, tool calls and measurements.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Answer<'a> {
     pub text: &'a str,
+    pub tool_calls: &'a [crate::record::ToolCall],
     pub ttft_ms: Option<f64>,
     pub duration_ms: Option<f64>,
     pub cost_usd: Option<f64>,
@@ -81,6 +86,7 @@ pub(crate) enum Kind {
         max: bool,
     },
     Judge(String),
+    Tool(super::tools::ToolCheck),
 }
 
 /// A compiled check, ready to evaluate answers.
@@ -147,7 +153,16 @@ pub fn compile(spec: &AssertSpec) -> Result<Check, String> {
             "`{label}` has weight {weight}: use a number >= 0 (default 1)"
         ));
     }
-    let kind = compile_kind(base, spec.value.as_ref())?;
+    let kind = if matches!(base, "tool_call" | "tool_calls_count" | "no_tool_call") {
+        Kind::Tool(super::tools::compile(base, spec)?)
+    } else {
+        if let Some(k) = super::tools::uses_tool_keys(spec) {
+            return Err(format!(
+                "`{label}` does not take `{k}` (only tool_call and tool_calls_count checks do): remove it"
+            ));
+        }
+        compile_kind(base, spec.value.as_ref())?
+    };
     if spec.grader.is_some() && !matches!(kind, Kind::Judge(_)) {
         return Err(format!(
             "`{label}` does not take a `grader` (only `judge` checks do): remove it"
@@ -188,17 +203,20 @@ fn compile_kind(base: &str, value: Option<&Value>) -> Result<Kind, String> {
             }
             Kind::IsJson
         }
-        "json_schema" => {
+        // `response_format` is the check a `response_format` case gets
+        // implicitly: the schema it asked for.
+        "json_schema" | "response_format" => {
             let schema = match value {
                 Some(v @ Value::Object(_)) => v,
                 _ => {
-                    return Err("`json_schema` needs a JSON Schema object as its value, \
-                         e.g. {type: object, required: [id]}"
-                        .into())
+                    return Err(format!(
+                        "`{base}` needs a JSON Schema object as its value, \
+                         e.g. {{type: object, required: [id]}}"
+                    ))
                 }
             };
             let validator = jsonschema::validator_for(schema)
-                .map_err(|e| format!("`json_schema` value is not a valid JSON Schema: {e}"))?;
+                .map_err(|e| format!("`{base}` value is not a valid JSON Schema: {e}"))?;
             Kind::JsonSchema(Arc::new(validator))
         }
         "json_path" => json_path(value)?,

@@ -92,6 +92,10 @@ impl Check {
                 }
             },
             Kind::Limit { metric, limit, max } => self::limit(answer, *metric, *limit, *max),
+            Kind::Tool(check) => match super::tools::evaluate(check, answer.tool_calls) {
+                Ok(seen) => Outcome::Hit(seen),
+                Err(want) => Outcome::Miss(want),
+            },
             Kind::Judge(_) => Outcome::Broken(
                 "judge checks need a grader model; none was called for this answer".into(),
             ),
@@ -266,7 +270,7 @@ fn single_fence(text: &str) -> Option<&str> {
 }
 
 /// JSON equality where numbers compare by value (`2` equals `2.0`).
-fn json_eq(a: &Value, b: &Value) -> bool {
+pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         (Value::Array(x), Value::Array(y)) => {

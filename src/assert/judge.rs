@@ -17,20 +17,14 @@ pub fn judge_messages(rubric: &str, conversation: &[Message], answer: &str) -> V
         .iter()
         .rev()
         .find(|m| m.role == "user")
-        .map(|m| m.content.as_str())
-        .unwrap_or("");
+        .map(|m| m.content.as_text())
+        .unwrap_or_default();
     let user = format!(
         "<rubric>\n{rubric}\n</rubric>\n<question>\n{question}\n</question>\n<answer>\n{answer}\n</answer>"
     );
     vec![
-        Message {
-            role: "system".into(),
-            content: JUDGE_SYSTEM.into(),
-        },
-        Message {
-            role: "user".into(),
-            content: user,
-        },
+        Message::text("system", JUDGE_SYSTEM),
+        Message::text("user", user),
     ]
 }
 

@@ -9,6 +9,7 @@ mod check;
 mod eval;
 mod judge;
 mod score;
+mod tools;
 
 pub use check::{compile, Answer, Check};
 pub use judge::{judge_messages, parse_verdict, JUDGE_SYSTEM};

@@ -11,8 +11,7 @@ fn spec(kind: &str, value: Option<Value>) -> AssertSpec {
     AssertSpec {
         kind: kind.into(),
         value,
-        weight: None,
-        grader: None,
+        ..AssertSpec::default()
     }
 }
 
@@ -186,6 +185,7 @@ fn json_checks_pass_and_fail() {
 fn metric_checks_pass_fail_and_missing() {
     let m = |ttft: Option<f64>| Answer {
         text: "x",
+        tool_calls: &[],
         ttft_ms: ttft,
         duration_ms: Some(4500.0),
         cost_usd: Some(0.0021),
@@ -346,33 +346,21 @@ fn judge_results_apply_negation_and_errors() {
 #[test]
 fn judge_messages_follow_the_protocol() {
     let conv = vec![
-        Message {
-            role: "system".into(),
-            content: "Be brief.".into(),
-        },
-        Message {
-            role: "user".into(),
-            content: "First?".into(),
-        },
-        Message {
-            role: "assistant".into(),
-            content: "Yes.".into(),
-        },
-        Message {
-            role: "user".into(),
-            content: "What is the refund window?".into(),
-        },
+        Message::text("system", "Be brief."),
+        Message::text("user", "First?"),
+        Message::text("assistant", "Yes."),
+        Message::text("user", "What is the refund window?"),
     ];
     let msgs = judge_messages("Says \"30 days\"", &conv, "30 days.");
     assert_eq!(msgs.len(), 2);
     assert_eq!(msgs[0].role, "system");
     assert_eq!(
-        msgs[0].content,
+        msgs[0].content.as_text(),
         r#"You are a strict grader. Decide whether the ANSWER satisfies the RUBRIC. Reply with only a JSON object: {"pass": true or false, "reason": "<one sentence>"}"#
     );
     assert_eq!(msgs[1].role, "user");
     assert_eq!(
-        msgs[1].content,
+        msgs[1].content.as_text(),
         "<rubric>\nSays \"30 days\"\n</rubric>\n<question>\nWhat is the refund window?\n</question>\n<answer>\n30 days.\n</answer>"
     );
 }

@@ -42,8 +42,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         ));
     }
     // Load every suite first: a bad one stops everything before any request.
+    let load = crate::cli::load_options(args.max_image_mb);
     for path in &args.suites {
-        suite::load(path).map_err(exit::usage)?;
+        suite::load_with(path, &load).map_err(exit::usage)?;
     }
     let mut worst = exit::OK;
     for path in &args.suites {

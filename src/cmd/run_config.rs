@@ -84,6 +84,8 @@ pub struct RunConfig {
     pub threshold: Option<String>,
     pub history: HistoryTarget,
     pub no_history: bool,
+    /// Suite load limits (`--max-image-mb`).
+    pub load: crate::suite::LoadOptions,
     /// The run directory and metadata of the run being resumed.
     pub resume: Option<(PathBuf, RunMeta)>,
     /// `--slo`, applied over the suite's `slo:`.
@@ -139,6 +141,7 @@ impl RunConfig {
             threshold: args.threshold.clone(),
             history: HistoryTarget::from_flag(args.history.url.as_deref()),
             no_history: args.no_history,
+            load: crate::cli::load_options(args.max_image_mb),
             resume: None,
             slo: args.slo,
             reference: args.reference.clone(),
@@ -195,6 +198,7 @@ impl RunConfig {
             slo: o.slo,
             reference: now.reference.clone().or_else(|| o.reference.clone()),
             wide: now.wide,
+            load: crate::cli::load_options(now.max_image_mb),
             resume: Some((dir.to_path_buf(), meta)),
         }
     }

@@ -239,7 +239,7 @@ pub(crate) fn git_commit() -> Option<String> {
 /// `--resume` the very suite the run started with.
 pub(crate) fn load_suite(cfg: &RunConfig) -> anyhow::Result<(Suite, Vec<String>)> {
     let path = cfg.suite_path.as_path();
-    let suite = suite::load(path).map_err(exit::usage)?;
+    let suite = suite::load_with(path, &cfg.load).map_err(exit::usage)?;
     let models = if cfg.models.is_empty() {
         suite.models.clone()
     } else {
@@ -393,6 +393,10 @@ fn new_meta(
         ended_at: None,
         git_commit: git_commit(),
         planned_jobs,
+        model_params: models
+            .iter()
+            .filter_map(|m| Some((m.clone(), suite.model_params.get(m)?.clone())))
+            .collect(),
         options: crate::record::RunOptions {
             slo: Some(suite.slo.or(cfg.slo.unwrap_or_default())).filter(|s| s.is_set()),
             ..cfg.options()

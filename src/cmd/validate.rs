@@ -6,13 +6,11 @@ use crate::exit;
 
 pub fn run(args: &ValidateArgs) -> i32 {
     let mut code = exit::OK;
+    let opts = crate::cli::load_options(args.max_image_mb);
     for path in &args.suites {
-        let problems = match std::fs::read_to_string(path) {
-            Ok(src) => crate::suite::errors(&src, path),
-            Err(source) => vec![crate::suite::SuiteError::Read {
-                path: path.clone(),
-                source,
-            }],
+        let problems = match crate::suite::read(path) {
+            Ok(src) => crate::suite::errors(&src, path, &opts),
+            Err(e) => vec![e],
         };
         if !problems.is_empty() {
             for e in problems {
@@ -21,7 +19,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
             code = exit::USAGE;
             continue;
         }
-        match crate::suite::load(path) {
+        match crate::suite::load_with(path, &opts) {
             Ok(suite) => {
                 let checks: usize = suite.cases.iter().map(|c| c.checks.len()).sum();
                 println!(

@@ -13,9 +13,8 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
 use super::wire;
-use crate::record::ErrorKind;
-use crate::record::Message;
 use crate::record::Usage;
+use crate::record::{ErrorKind, Message, Params, ResponseFormat, Tool, ToolCall, ToolChoice};
 use crate::secret::ApiKey;
 
 /// How long to wait at each stage of a request.
@@ -107,10 +106,30 @@ impl GatewayConfig {
 pub struct ChatRequest {
     pub model: String,
     pub messages: Vec<Message>,
-    pub max_tokens: Option<u32>,
-    pub temperature: Option<f64>,
+    /// Sampling parameters; `extra_body` is merged into the body.
+    pub params: Params,
+    pub tools: Vec<Tool>,
+    pub tool_choice: Option<ToolChoice>,
+    pub parallel_tool_calls: Option<bool>,
+    pub response_format: Option<ResponseFormat>,
     /// Sent as `providerOptions.gateway` (routing order, only, models).
     pub gateway_options: Option<serde_json::Value>,
+}
+
+impl ChatRequest {
+    /// A request with only messages and parameters.
+    pub fn new(model: impl Into<String>, messages: Vec<Message>, params: Params) -> ChatRequest {
+        ChatRequest {
+            model: model.into(),
+            messages,
+            params,
+            tools: Vec::new(),
+            tool_choice: None,
+            parallel_tool_calls: None,
+            response_format: None,
+            gateway_options: None,
+        }
+    }
 }
 
 /// Why one request failed.
@@ -141,7 +160,7 @@ impl ChatWatch for () {}
 pub struct Outcome {
     /// Attempts made (1 = no retry). Timings are those of the last attempt.
     pub attempts: u32,
-    /// Start → first chunk with non-empty content or reasoning.
+    /// Start → first chunk with non-empty content, reasoning or tool-call delta.
     pub ttft: Option<Duration>,
     /// Start → `[DONE]` or clean end of stream; `None` on error.
     pub duration: Option<Duration>,
@@ -160,6 +179,8 @@ pub struct Outcome {
     pub finish_reason: Option<String>,
     pub text: String,
     pub reasoning: String,
+    /// Tool calls assembled from the stream, in index order.
+    pub tool_calls: Vec<ToolCall>,
     pub error: Option<RequestError>,
 }
 
@@ -441,6 +462,7 @@ impl Gateway {
     }
 
     fn chat_body(&self, req: &ChatRequest) -> Result<Bytes, serde_json::Error> {
+        let p = &req.params;
         let body = wire::ChatBody {
             model: &req.model,
             messages: &req.messages,
@@ -448,14 +470,34 @@ impl Gateway {
             stream_options: Some(wire::StreamOptions {
                 include_usage: true,
             }),
-            max_tokens: req.max_tokens,
-            temperature: req.temperature,
+            max_tokens: p.max_tokens,
+            temperature: p.temperature,
+            top_p: p.top_p,
+            seed: p.seed,
+            stop: p.stop.as_ref(),
+            presence_penalty: p.presence_penalty,
+            frequency_penalty: p.frequency_penalty,
+            reasoning_effort: p.reasoning_effort.as_deref(),
+            tools: &req.tools,
+            tool_choice: req.tool_choice.as_ref(),
+            parallel_tool_calls: req.parallel_tool_calls,
+            response_format: req.response_format.as_ref(),
             provider_options: req
                 .gateway_options
                 .as_ref()
                 .map(|gateway| wire::ProviderOptions { gateway }),
         };
-        serde_json::to_vec(&body).map(Bytes::from)
+        match &p.extra_body {
+            None => serde_json::to_vec(&body).map(Bytes::from),
+            Some(extra) => {
+                // Rare: merge through a tree so `extra_body` may override any key.
+                let mut tree = serde_json::to_value(&body)?;
+                if let Some(obj) = tree.as_object_mut() {
+                    obj.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                serde_json::to_vec(&tree).map(Bytes::from)
+            }
+        }
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {

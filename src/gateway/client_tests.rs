@@ -22,14 +22,16 @@ fn gateway(base: &str) -> Gateway {
 
 fn request() -> ChatRequest {
     ChatRequest {
-        model: "openai/gpt-5".into(),
-        messages: vec![Message {
-            role: "user".into(),
-            content: "Say hi".into(),
-        }],
-        max_tokens: Some(50),
-        temperature: Some(0.0),
         gateway_options: Some(serde_json::json!({"order": ["bedrock"]})),
+        ..ChatRequest::new(
+            "openai/gpt-5",
+            vec![Message::text("user", "Say hi")],
+            crate::record::Params {
+                max_tokens: Some(50),
+                temperature: Some(0.0),
+                ..Default::default()
+            },
+        )
     }
 }
 

@@ -7,6 +7,9 @@ pub mod sse;
 mod stream;
 #[cfg(test)]
 mod testserver;
+pub mod toolcalls;
+#[cfg(test)]
+mod toolcalls_tests;
 pub mod wire;
 
 pub use crate::record::ErrorKind;

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
+use super::toolcalls::ToolCallDelta;
 use super::wire::ErrorDetail;
 use crate::record::Usage;
 
@@ -146,6 +147,8 @@ pub struct Chunk<'a> {
     /// same text in several of these, so only one is taken).
     pub reasoning: Cow<'a, str>,
     pub finish_reason: Option<Cow<'a, str>>,
+    /// `delta.tool_calls` of every choice (empty, unallocated, without tools).
+    pub tool_calls: Vec<ToolCallDelta<'a>>,
     /// Token counts when the chunk had `usage` with any token count.
     pub usage: Option<Usage>,
     /// `usage.cost`, USD.
@@ -195,6 +198,7 @@ pub fn parse_chunk(data: &str) -> Result<Chunk<'_>, MalformedChunk> {
         content: choices.content,
         reasoning: choices.reasoning,
         finish_reason: choices.finish_reason,
+        tool_calls: choices.tool_calls,
         ..Chunk::default()
     };
     if let Some(u) = raw.usage {
@@ -231,6 +235,15 @@ fn append<'a>(out: &mut Cow<'a, str>, piece: Cow<'a, str>) {
         *out = piece;
     } else {
         out.to_mut().push_str(&piece);
+    }
+}
+
+/// Move the first list of tool-call deltas, append later ones.
+fn append_tool_calls<'a>(out: &mut Vec<ToolCallDelta<'a>>, calls: Vec<ToolCallDelta<'a>>) {
+    if out.is_empty() {
+        *out = calls;
+    } else {
+        out.extend(calls);
     }
 }
 
@@ -276,6 +289,7 @@ struct Choices<'a> {
     content: Cow<'a, str>,
     reasoning: Cow<'a, str>,
     finish_reason: Option<Cow<'a, str>>,
+    tool_calls: Vec<ToolCallDelta<'a>>,
 }
 
 impl<'a> Choices<'a> {
@@ -283,6 +297,9 @@ impl<'a> Choices<'a> {
         if let Some(mut delta) = choice.delta.or(choice.message) {
             if let Some(c) = delta.content.take() {
                 append(&mut self.content, c.0);
+            }
+            if let Some(calls) = delta.tool_calls.take() {
+                append_tool_calls(&mut self.tool_calls, calls);
             }
             append_reasoning(&mut self.reasoning, delta);
         }
@@ -330,6 +347,8 @@ struct RawChoice<'a> {
 struct RawDelta<'a> {
     #[serde(borrow, default)]
     content: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    tool_calls: Option<Vec<ToolCallDelta<'a>>>,
     #[serde(borrow, default)]
     reasoning: Option<Text<'a>>,
     #[serde(borrow, default)]

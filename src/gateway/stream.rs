@@ -12,6 +12,7 @@ use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 
 use super::client::{error_chain, ChatWatch, Gateway, Outcome, RequestError, Timeouts};
 use super::sse::{parse_chunk, Payload, SseParser};
+use super::toolcalls::ToolCallAssembler;
 use super::wire;
 use crate::record::ErrorKind;
 
@@ -279,6 +280,8 @@ struct Collector {
     last_token: Option<Instant>,
     usage_cost: Option<f64>,
     metadata_cost: Option<f64>,
+    /// Tool calls being assembled (untouched by answers without any).
+    tools: ToolCallAssembler,
     done: bool,
     end: Option<Instant>,
 }
@@ -291,6 +294,7 @@ impl Collector {
             last_token: None,
             usage_cost: None,
             metadata_cost: None,
+            tools: ToolCallAssembler::default(),
             done: false,
             end: None,
         }
@@ -312,7 +316,13 @@ impl Collector {
         }
         // Role-only and empty chunks carry no token: they must not count for
         // TTFT, or a gateway that sends the role at once would look instant.
-        if chunk.has_text() {
+        // A tool-call fragment is the answer's output, so it counts.
+        let mut tool_data = false;
+        for (i, d) in chunk.tool_calls.iter().enumerate() {
+            tool_data |= d.has_data();
+            self.tools.add(i, d);
+        }
+        if chunk.has_text() || tool_data {
             match self.last_token {
                 None => self.out.ttft = Some(at - self.start),
                 Some(prev) => {
@@ -353,6 +363,9 @@ impl Collector {
 
     fn finish(mut self, error: Option<RequestError>) -> Outcome {
         self.out.gateway_cost = self.usage_cost.or(self.metadata_cost);
+        if !self.tools.is_empty() {
+            self.out.tool_calls = self.tools.finish();
+        }
         if error.is_none() {
             self.out.duration = self.end.map(|e| e - self.start);
         }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::Message;
+use crate::record::{Message, ResponseFormat, Stop, Tool, ToolChoice};
 
 pub(crate) use super::sse::NumOrStr;
 
@@ -20,6 +20,26 @@ pub(crate) struct ChatBody<'a> {
     pub max_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop: Option<&'a Stop>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence_penalty: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frequency_penalty: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[Tool]>::is_empty")]
+    pub tools: &'a [Tool],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<&'a ToolChoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parallel_tool_calls: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<&'a ResponseFormat>,
     #[serde(rename = "providerOptions", skip_serializing_if = "Option::is_none")]
     pub provider_options: Option<ProviderOptions<'a>>,
 }
@@ -157,10 +177,7 @@ mod tests {
 
     #[test]
     fn request_body_shape() {
-        let messages = vec![Message {
-            role: "user".into(),
-            content: "hi".into(),
-        }];
+        let messages = vec![Message::text("user", "hi")];
         let gw = serde_json::json!({"order": ["bedrock", "anthropic"]});
         let body = ChatBody {
             model: "openai/gpt-5",
@@ -171,6 +188,16 @@ mod tests {
             }),
             max_tokens: Some(400),
             temperature: None,
+            top_p: None,
+            seed: None,
+            stop: None,
+            presence_penalty: None,
+            frequency_penalty: None,
+            reasoning_effort: None,
+            tools: &[],
+            tool_choice: None,
+            parallel_tool_calls: None,
+            response_format: None,
             provider_options: Some(ProviderOptions { gateway: &gw }),
         };
         let v = serde_json::to_value(&body).unwrap();

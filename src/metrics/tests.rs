@@ -43,6 +43,8 @@ pub(crate) fn ok_rec(
         checks: vec![],
         itl_us: vec![1000, 2000, 3000],
         grader_cost_usd: Some(0.0001),
+        tool_calls: vec![],
+        params: None,
     }
 }
 

@@ -105,7 +105,7 @@ fn cell(v: &serde_json::Value) -> String {
 }
 
 /// `requests.csv` columns: [`RequestRow`]'s fields, in order.
-pub const REQUEST_COLUMNS: [&str; 29] = [
+pub const REQUEST_COLUMNS: [&str; 30] = [
     "job",
     "suite",
     "case_id",
@@ -135,6 +135,7 @@ pub const REQUEST_COLUMNS: [&str; 29] = [
     "failed_checks",
     "send_lag_ms",
     "slo_met",
+    "tool_calls",
 ];
 
 /// A float written with exactly 3 decimals (milliseconds, tokens/s).
@@ -178,6 +179,7 @@ struct CsvRow<'a> {
     failed_checks: Option<&'a str>,
     send_lag_ms: Option<Fixed3>,
     slo_met: Option<bool>,
+    tool_calls: Option<u32>,
 }
 
 impl<'a> From<&'a RequestRow> for CsvRow<'a> {
@@ -212,6 +214,7 @@ impl<'a> From<&'a RequestRow> for CsvRow<'a> {
             failed_checks: r.failed_checks.as_deref(),
             send_lag_ms: r.send_lag_ms.map(Fixed3),
             slo_met: r.slo_met,
+            tool_calls: r.tool_calls,
         }
     }
 }
@@ -317,6 +320,14 @@ mod tests {
             .unwrap()
             .into_iter()
             .map(|(k, _)| k)
+            // The journal says `tool_call_count` (its `tool_calls` lists the calls).
+            .map(|k| {
+                if k == "tool_call_count" {
+                    "tool_calls".into()
+                } else {
+                    k
+                }
+            })
             .collect();
         assert_eq!(names, REQUEST_COLUMNS);
     }
@@ -338,7 +349,7 @@ mod tests {
             "job,suite,case_id,model,repeat,status,error_kind,error_message,attempts,queue_ms,\
              ttft_ms,duration_ms,tpot_ms,tokens_per_s,input_tokens,output_tokens,\
              reasoning_tokens,cached_tokens,cache_write_tokens,cost_usd,cost_source,\
-             generation_id,provider,finish_reason,passed,score,failed_checks,send_lag_ms,slo_met"
+             generation_id,provider,finish_reason,passed,score,failed_checks,send_lag_ms,slo_met,tool_calls"
         );
         assert_eq!(
             lines.next().unwrap(),

@@ -178,9 +178,10 @@ fn testcase(out: &mut String, suite_name: &str, rec: &ResponseRecord) {
         }
         Status::Ok => {}
     }
-    if !rec.text.is_empty() {
-        let mut answer: String = rec.text.chars().take(ANSWER_CHARS).collect();
-        if rec.text.chars().nth(ANSWER_CHARS).is_some() {
+    let shown = rec.answer_shown();
+    if !shown.is_empty() {
+        let mut answer: String = shown.chars().take(ANSWER_CHARS).collect();
+        if shown.chars().nth(ANSWER_CHARS).is_some() {
             answer.push_str("… [truncated]");
         }
         let _ = writeln!(

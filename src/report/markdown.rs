@@ -144,8 +144,9 @@ fn failure_row(rec: &ResponseRecord) -> Vec<String> {
     } else {
         failed.join("; ")
     };
-    let mut answer: String = rec.text.chars().take(ANSWER_CHARS).collect();
-    if rec.text.chars().nth(ANSWER_CHARS).is_some() {
+    let shown = rec.answer_shown();
+    let mut answer: String = shown.chars().take(ANSWER_CHARS).collect();
+    if shown.chars().nth(ANSWER_CHARS).is_some() {
         answer.push('…');
     }
     vec![case, row.model.clone(), failed, answer]

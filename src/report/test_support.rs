@@ -58,6 +58,8 @@ fn answered(job: u64, case: &str, model: &str, o: Ok, text: &str) -> ResponseRec
         checks: vec![],
         itl_us: vec![10_000, 12_000],
         grader_cost_usd: None,
+        tool_calls: vec![],
+        params: None,
     }
 }
 

@@ -29,10 +29,13 @@ pub(super) fn initial_cost_estimate(ctx: &RunContext, model: &str) -> Option<f64
         .cases
         .iter()
         .map(|c| {
-            let chars: usize = c.messages.iter().map(|m| m.content.len()).sum();
+            let chars: usize = c.messages.iter().map(|m| m.content.as_text().len()).sum();
+            let images = c.messages.iter().flat_map(|m| m.content.images()).count();
+            let max_tokens = ctx.suite.params_for(c, model).max_tokens;
             let usage = crate::record::Usage {
-                input_tokens: (chars / 3 + 8 * c.messages.len()) as u64,
-                output_tokens: c.max_tokens.unwrap_or(1024) as u64,
+                // An image costs up to ~800 tokens at high detail.
+                input_tokens: (chars / 3 + 8 * c.messages.len() + 800 * images) as u64,
+                output_tokens: max_tokens.unwrap_or(1024) as u64,
                 ..Default::default()
             };
             prices.cost(&usage).unwrap_or(0.0)

@@ -36,6 +36,7 @@ pub(super) async fn grade(
     }
     let answer = Answer {
         text: &record.text,
+        tool_calls: &record.tool_calls,
         ttft_ms: record.row.ttft_ms,
         duration_ms: record.row.duration_ms,
         cost_usd: record.row.cost_usd,
@@ -54,17 +55,19 @@ pub(super) async fn grade(
             .or(ctx.suite.grader.as_deref())
             .unwrap_or_default()
             .to_string();
-        let judge = ChatRequest {
-            model: grader.clone(),
-            messages: assert::judge_messages(
+        let judge = ChatRequest::new(
+            grader.clone(),
+            assert::judge_messages(
                 check.rubric().unwrap_or_default(),
                 &request.messages,
                 answer.text,
             ),
-            max_tokens: Some(400),
-            temperature: Some(0.0),
-            gateway_options: None,
-        };
+            crate::record::Params {
+                max_tokens: Some(400),
+                temperature: Some(0.0),
+                ..Default::default()
+            },
+        );
         let verdict = ctx.gateway.chat(&judge).await;
         let (cost, _) = resolve_cost(&verdict, &grader, ctx.catalog.as_deref(), &ctx.suite);
         if let Some(c) = cost {

@@ -33,8 +33,11 @@ pub(crate) async fn run_job(
     let request = ChatRequest {
         model: model.clone(),
         messages: case.messages.clone(),
-        max_tokens: case.max_tokens,
-        temperature: case.temperature,
+        params: ctx.suite.params_for(case, model),
+        tools: case.tools.clone(),
+        tool_choice: case.tool_choice.clone(),
+        parallel_tool_calls: case.parallel_tool_calls,
+        response_format: case.response_format.clone(),
         gateway_options: ctx.suite.gateway.clone(),
     };
     let outcome = if shared.job_events {
@@ -45,6 +48,9 @@ pub(crate) async fn run_job(
         ctx.gateway.chat(&request).await
     };
     let mut record = build_record(ctx, key, queue, outcome);
+    if !request.params.is_empty() {
+        record.params = Some(request.params.clone());
+    }
     grade(ctx, key, &request, &mut record).await;
     record
 }
@@ -130,6 +136,7 @@ pub(super) fn build_record(
         failed_checks: None,
         send_lag_ms: None,
         slo_met: None,
+        tool_calls: Some(outcome.tool_calls.len() as u32),
     };
     // Judged here, from the values just measured: a few comparisons.
     let row = RequestRow {
@@ -143,5 +150,7 @@ pub(super) fn build_record(
         checks: Vec::new(),
         itl_us: outcome.itl_us,
         grader_cost_usd: None,
+        tool_calls: outcome.tool_calls,
+        params: None,
     }
 }

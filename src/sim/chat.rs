@@ -13,6 +13,7 @@ use super::faults::Decided;
 use super::judge;
 use super::profile::{AnswerKind, Profile};
 use super::text::{decimal, hash_bytes, hash_parts, mix, unit, word_chunks, WordStream};
+use super::tools::{deltas as tool_deltas, fragments, generate, plan_calls, Hints, SimTool};
 
 /// The request fields the sim reads; everything else is accepted and ignored.
 #[derive(Debug, Deserialize)]
@@ -32,6 +33,39 @@ pub struct ChatRequest {
     /// Gateway routing options; `gateway.order[0]` is echoed as the provider.
     #[serde(rename = "providerOptions")]
     pub provider_options: Option<Value>,
+    /// Function tools the model may call.
+    #[serde(default)]
+    pub tools: Vec<SimTool>,
+    /// `auto`, `none`, `required` or `{type: function, function: {name}}`.
+    pub tool_choice: Option<Value>,
+    /// `false`: at most one call.
+    pub parallel_tool_calls: Option<bool>,
+    /// `{type: json_object}` or `{type: json_schema, json_schema: {schema}}`.
+    pub response_format: Option<Value>,
+    /// Every other body key (sampling parameters, `extra_body` keys), kept
+    /// for `GET /stats/requests`.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
+}
+
+impl ChatRequest {
+    /// The parameters the request carried: every body key besides model,
+    /// messages, stream, tools and routing (`max_tokens` included).
+    pub fn params(&self) -> serde_json::Map<String, Value> {
+        let mut out = self.other.clone();
+        if let Some(m) = self.max_tokens {
+            out.insert("max_tokens".into(), m.into());
+        }
+        out
+    }
+
+    /// `response_format.type`, if any.
+    pub fn response_format_type(&self) -> Option<&str> {
+        self.response_format
+            .as_ref()
+            .and_then(|f| f.get("type"))
+            .and_then(Value::as_str)
+    }
 }
 
 /// `stream_options`.
@@ -53,6 +87,19 @@ pub struct Message {
 }
 
 impl Message {
+    /// The `image_url` parts: (url, detail).
+    pub fn images(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        let parts: &[Value] = match &self.content {
+            Value::Array(parts) => parts,
+            _ => &[],
+        };
+        parts.iter().filter_map(|p| {
+            let img = p.get("image_url")?;
+            let url = img.get("url").and_then(Value::as_str)?;
+            Some((url, img.get("detail").and_then(Value::as_str)))
+        })
+    }
+
     /// The message text (parts concatenated).
     pub fn text(&self) -> String {
         match &self.content {
@@ -73,6 +120,8 @@ pub enum Content {
     Words(WordStream),
     /// Fixed chunks (echo, judge), pushed JSON-escaped.
     Fixed(Vec<String>),
+    /// Whole deltas (tool calls): the inside of `"delta":{...}`, as is.
+    Deltas(Vec<String>),
 }
 
 /// Token counts and the pre-rendered usage JSON fields.
@@ -110,7 +159,7 @@ pub struct Plan {
     pub content_tokens: u32,
     /// Content text source.
     pub content: Content,
-    /// `stop` or `length`.
+    /// `stop`, `length` or `tool_calls`.
     pub finish_reason: &'static str,
     /// Usage and cost.
     pub usage: Usage,
@@ -146,11 +195,19 @@ impl Plan {
     }
 }
 
-/// Deterministic prompt-token estimate: ceil(chars/4) + 4 per message.
+/// Deterministic prompt-token estimate: ceil(chars/4) + 4 per message, plus
+/// 85 per `low` detail image and 765 per other image (as OpenAI counts a
+/// 512×512 tile).
 pub fn prompt_tokens(messages: &[Message]) -> u64 {
     messages
         .iter()
-        .map(|m| (m.text().chars().count() as u64).div_ceil(4) + 4)
+        .map(|m| {
+            let images: u64 = m
+                .images()
+                .map(|(_, detail)| if detail == Some("low") { 85 } else { 765 })
+                .sum();
+            (m.text().chars().count() as u64).div_ceil(4) + 4 + images
+        })
         .sum()
 }
 
@@ -243,21 +300,36 @@ pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
     } else {
         profile.answer
     };
-    let (content, natural) = match answer {
-        AnswerKind::Words => (
-            Content::Words(WordStream::new(text_seed)),
-            u64::from(profile.tokens),
-        ),
-        AnswerKind::Echo => {
-            let chunks = word_chunks(&last_user);
-            let n = chunks.len() as u64;
-            (Content::Fixed(chunks), n)
+    let special = if grading {
+        None
+    } else {
+        structured(req, &last_user, text_seed)
+    };
+    let is_tool_call = matches!(special, Some(Content::Deltas(_)));
+    let (content, natural) = match special {
+        Some(c) => {
+            let n = match &c {
+                Content::Fixed(v) | Content::Deltas(v) => v.len() as u64,
+                Content::Words(_) => 0,
+            };
+            (c, n)
         }
-        AnswerKind::Judge => {
-            let chunks = word_chunks(&judge::verdict(&last_user));
-            let n = chunks.len() as u64;
-            (Content::Fixed(chunks), n)
-        }
+        None => match answer {
+            AnswerKind::Words => (
+                Content::Words(WordStream::new(text_seed)),
+                u64::from(profile.tokens),
+            ),
+            AnswerKind::Echo => {
+                let chunks = word_chunks(&last_user);
+                let n = chunks.len() as u64;
+                (Content::Fixed(chunks), n)
+            }
+            AnswerKind::Judge => {
+                let chunks = word_chunks(&judge::verdict(&last_user));
+                let n = chunks.len() as u64;
+                (Content::Fixed(chunks), n)
+            }
+        },
     };
     // Like real reasoning models, `max_tokens` caps reasoning and content
     // together: reasoning takes at most half the budget, content the rest.
@@ -271,6 +343,8 @@ pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
     });
     let finish_reason = if content_tokens < natural {
         "length"
+    } else if is_tool_call {
+        "tool_calls"
     } else {
         "stop"
     };
@@ -309,6 +383,62 @@ pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
         separate_usage: profile.separate_usage,
         faults,
     }
+}
+
+/// The answer to a request with tools or a JSON response format: tool-call
+/// deltas, schema-valid JSON, or an answer from tool results; `None` for
+/// an ordinary answer.
+fn structured(req: &ChatRequest, last_user: &str, seed: u64) -> Option<Content> {
+    let hints = Hints::new(last_user);
+    let ends_with_tool = req.messages.last().is_some_and(|m| m.role == "tool");
+    let calls = plan_calls(
+        &req.tools,
+        req.tool_choice.as_ref(),
+        req.parallel_tool_calls,
+        ends_with_tool,
+        &hints,
+        seed,
+    );
+    if !calls.is_empty() {
+        return Some(Content::Deltas(tool_deltas(&calls, seed)));
+    }
+    let json = match req.response_format_type() {
+        Some("json_schema") => {
+            let schema = req
+                .response_format
+                .as_ref()
+                .and_then(|f| f.pointer("/json_schema/schema"))
+                .cloned()
+                .unwrap_or_else(|| json!({"type": "object"}));
+            Some(generate(&schema, &hints, &mut 0, 0))
+        }
+        Some("json_object") => Some(json!({"answer": last_user})),
+        _ => None,
+    };
+    if let Some(v) = json {
+        let text = v.to_string();
+        let chunks = fragments(&text, seed)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        return Some(Content::Fixed(chunks));
+    }
+    if ends_with_tool {
+        // Answer from the tool results, so a case can check they were used.
+        let results: Vec<String> = req
+            .messages
+            .iter()
+            .rev()
+            .take_while(|m| m.role == "tool")
+            .map(Message::text)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let text = format!("Based on the tool results: {}", results.join("; "));
+        return Some(Content::Fixed(word_chunks(&text)));
+    }
+    None
 }
 
 fn provider(req: &ChatRequest) -> String {

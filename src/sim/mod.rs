@@ -15,9 +15,10 @@ mod server;
 mod stats;
 mod stream;
 mod text;
+mod tools;
 
 pub use catalog::{catalog_json, known, price_string, Known};
 pub use config::{split_model_id, Fault, FaultParseError, FaultRule, SimConfig, HTTP_FAULTS};
 pub use profile::{profile_for, AnswerKind, PriceTier, Prices, Profile, NAMED};
 pub use server::{serve, start, SimServer};
-pub use stats::{RequestStat, StatsSnapshot, TtftSummary, RING_CAPACITY};
+pub use stats::{ImageSeen, RequestStat, StatsSnapshot, TtftSummary, WireSeen, RING_CAPACITY};

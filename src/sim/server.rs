@@ -22,7 +22,7 @@ use super::chat::{self, ChatRequest, PlanInputs};
 use super::config::{split_model_id, SimConfig};
 use super::faults::{self, error_response};
 use super::profile::profile_for;
-use super::stats::{Stats, StatsSnapshot};
+use super::stats::{ImageSeen, Stats, StatsSnapshot, WireSeen};
 use super::stream;
 use super::text::{hash_parts, mix};
 
@@ -267,6 +267,7 @@ async fn respond(
     if let Some(code) = decided.http {
         return faults::http_fault_response(code, &req.model, decided.retry_after);
     }
+    guard.set_wire(wire_seen(&req));
     let profile = profile_for(&req.model);
     let slot = (chat::prompt_key(&req.model, &req.messages) % REPEAT_SLOTS as u64) as usize;
     let repeat = shared.repeat_counters[slot].fetch_add(1, Ordering::Relaxed);
@@ -325,6 +326,59 @@ async fn respond(
         obj.extend(plan.usage.object.clone());
     }
     Json(body).into_response()
+}
+
+/// What the request carried, for `GET /stats/requests`.
+fn wire_seen(req: &ChatRequest) -> WireSeen {
+    let images = req
+        .messages
+        .iter()
+        .flat_map(chat::Message::images)
+        .map(|(url, detail)| image_seen(url, detail))
+        .collect();
+    WireSeen {
+        tools: req.tools.iter().map(|t| t.function.name.clone()).collect(),
+        tool_choice: req.tool_choice.clone(),
+        parallel_tool_calls: req.parallel_tool_calls,
+        response_format: req.response_format_type().map(str::to_string),
+        images,
+        roles: req.messages.iter().map(|m| m.role.clone()).collect(),
+        params: req.params(),
+    }
+}
+
+fn image_seen(url: &str, detail: Option<&str>) -> ImageSeen {
+    let detail = detail.map(str::to_string);
+    let data = url
+        .strip_prefix("data:")
+        .and_then(|rest| rest.split_once(";base64,"));
+    match data {
+        Some((media_type, b64)) => {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap_or_default();
+            let sha: String = sha2::Digest::finalize(sha2::Digest::chain_update(
+                <sha2::Sha256 as sha2::Digest>::new(),
+                &bytes,
+            ))
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+            ImageSeen {
+                media_type: Some(media_type.to_string()),
+                sha256: Some(sha),
+                bytes: Some(bytes.len() as u64),
+                url: None,
+                detail,
+            }
+        }
+        None => ImageSeen {
+            url: Some(url.to_string()),
+            detail,
+            ..ImageSeen::default()
+        },
+    }
 }
 
 async fn models() -> Response {

@@ -63,6 +63,55 @@ pub struct RequestStat {
     pub server_ttft_us: Option<u64>,
     /// Handler entry to the end of the response body.
     pub server_duration_us: u64,
+    /// What the request carried beyond plain messages (tools, response
+    /// format, images, parameters); absent for a body the sim could not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire: Option<Box<WireSeen>>,
+}
+
+/// What one chat request carried, as the sim read it off the wire.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WireSeen {
+    /// Names of the tools offered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<String>,
+    /// `tool_choice` as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel_tool_calls: Option<bool>,
+    /// `response_format.type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<String>,
+    /// Image parts, in message order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImageSeen>,
+    /// Roles of the messages, in order (`tool` results included).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Every parameter key of the body (`temperature`, `seed`, ... and
+    /// `extra_body` keys) with its value.
+    #[serde(default)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One image part as received.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImageSeen {
+    /// The media type of a `data:` URL; `None` for a plain URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// sha256 hex of the decoded `data:` bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Decoded size of a `data:` URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// A plain (`https://`) URL as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 struct Recorded {
@@ -116,6 +165,7 @@ impl Stats {
             model,
             start,
             ttft: None,
+            wire: None,
         }
     }
 
@@ -190,9 +240,15 @@ pub struct RequestGuard {
     model: String,
     start: Instant,
     ttft: Option<Duration>,
+    wire: Option<Box<WireSeen>>,
 }
 
 impl RequestGuard {
+    /// Note what the request carried.
+    pub fn set_wire(&mut self, wire: WireSeen) {
+        self.wire = Some(Box::new(wire));
+    }
+
     /// Note the first content/reasoning chunk (only the first call counts).
     pub fn first_token(&mut self) {
         if self.ttft.is_none() {
@@ -221,6 +277,7 @@ impl Drop for RequestGuard {
             model: std::mem::take(&mut self.model),
             server_ttft_us: ttft_us,
             server_duration_us: micros(self.start.elapsed()),
+            wire: self.wire.take(),
         };
         let mut rec = stats.lock();
         if let Some(us) = ttft_us {

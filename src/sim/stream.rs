@@ -45,6 +45,8 @@ struct Streamer {
 }
 
 const TOKEN_TAIL: &str = "\"},\"finish_reason\":null}]}\n\n";
+/// After a whole delta (tool calls).
+const DELTA_TAIL: &str = "},\"finish_reason\":null}]}\n\n";
 
 impl Streamer {
     fn common(plan: &Plan) -> String {
@@ -69,6 +71,13 @@ impl Streamer {
     fn push_token(&mut self, buf: &mut String) {
         let i = self.next;
         buf.push_str(&self.head);
+        if let (false, Content::Deltas(deltas)) = (i < self.plan.reasoning, &self.plan.content) {
+            let k = (i - self.plan.reasoning) as usize;
+            buf.push_str(deltas.get(k).map_or("", String::as_str));
+            buf.push_str(DELTA_TAIL);
+            self.next += 1;
+            return;
+        }
         if i < self.plan.reasoning {
             buf.push_str("\"reasoning\":\"");
             self.plan.reasoning_words.push_next(buf);
@@ -80,6 +89,7 @@ impl Streamer {
                     let k = (i - self.plan.reasoning) as usize;
                     push_json_escaped(buf, chunks.get(k).map_or("", String::as_str));
                 }
+                Content::Deltas(_) => {}
             }
         }
         buf.push_str(TOKEN_TAIL);
@@ -233,6 +243,7 @@ pub fn full_text(plan: &mut Plan) -> (String, String) {
                 content.push_str(c);
             }
         }
+        Content::Deltas(_) => {}
     }
     (reasoning, content)
 }

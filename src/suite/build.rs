@@ -1,29 +1,31 @@
-//! From the raw file to a [`Suite`]: validate what serde cannot (required
-//! keys, unique ids, prompt vs messages, graders, compiled checks), merge
-//! `defaults` into each case and render `{{var}}` templates. Every problem is
-//! collected with its line so `evalgate validate` can list them all.
+//! From the raw file to a [`Suite`]: validate the suite-level keys (name,
+//! models, pricing, `model_params`), build every case entry (see `case`),
+//! and check ids are unique. Every problem is collected with its line so
+//! `evalgate validate` can list them all.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::LazyLock;
 
 use regex::Regex;
-use serde_json::Value;
 
+use super::case::{build_entry, Shared};
 use super::error::SuiteError;
 use super::lines::Lines;
-use super::raw::{RawCase, RawDefaults, RawSuite, Role, VarValue};
-use super::types::{Case, Suite, SuiteTimeouts};
-use crate::record::{AssertSpec, Message};
+use super::load::LoadOptions;
+use super::media::Images;
+use super::raw::RawSuite;
+use super::request;
+use super::template::Templates;
+use super::types::{Suite, SuiteTimeouts};
 
 /// Collects problems for one file.
-struct Problems<'a> {
+pub(crate) struct Problems<'a> {
     path: &'a Path,
-    list: Vec<SuiteError>,
+    pub list: Vec<SuiteError>,
 }
 
 impl Problems<'_> {
-    fn add(&mut self, line: Option<usize>, message: String) {
+    pub fn add(&mut self, line: Option<usize>, message: String) {
         self.list.push(SuiteError::Invalid {
             path: self.path.to_path_buf(),
             line,
@@ -38,6 +40,7 @@ pub(crate) fn build(
     src: &str,
     path: &Path,
     hash: String,
+    opts: &LoadOptions,
 ) -> Result<Suite, Vec<SuiteError>> {
     let raw_cases = raw.cases.unwrap_or_default();
     let lines = Lines::new(src, raw_cases.len());
@@ -125,20 +128,48 @@ pub(crate) fn build(
         );
     }
 
-    let defaults = raw.defaults.unwrap_or_default();
-    let mut ids = HashSet::new();
-    let mut cases = Vec::with_capacity(raw_cases.len());
-    for (i, rc) in raw_cases.into_iter().enumerate() {
-        if !ids.insert(rc.id.clone()) {
+    let model_params = raw.model_params.unwrap_or_default();
+    for (model, params) in &model_params {
+        if let Err(e) = request::check_params(params) {
             p.add(
-                lines.case(i),
-                format!(
-                    "duplicate case id `{}`: case ids must be unique, rename this one",
-                    rc.id
-                ),
+                lines.top_key("model_params"),
+                format!("{e} (in `model_params` of `{model}`)"),
             );
         }
-        if let Some(case) = build_case(i, rc, &defaults, raw.grader.as_deref(), &lines, &mut p) {
+    }
+
+    let defaults = raw.defaults.unwrap_or_default();
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut shared = Shared {
+        defaults: &defaults,
+        grader: raw.grader.as_deref(),
+        lines: &lines,
+        dir,
+        templates: Templates::new(),
+        images: Images::new(dir, opts.max_image_bytes),
+    };
+    let mut ids = HashSet::new();
+    let mut cases = Vec::with_capacity(raw_cases.len());
+    for (i, rc) in raw_cases.iter().enumerate() {
+        // An id as written is checked even when its case has other problems.
+        if let Some(id) = &rc.id {
+            if !ids.insert(id.clone()) {
+                p.add(
+                    lines.case(i),
+                    format!("duplicate case id `{id}`: case ids must be unique, rename this one"),
+                );
+            }
+        }
+        for case in build_entry(i, rc, &mut shared, &mut p) {
+            if rc.id.as_ref() != Some(&case.id) && !ids.insert(case.id.clone()) {
+                p.add(
+                    lines.case(i),
+                    format!(
+                        "duplicate case id `{}`: case ids must be unique, rename this one",
+                        case.id
+                    ),
+                );
+            }
             cases.push(case);
         }
     }
@@ -155,6 +186,7 @@ pub(crate) fn build(
         cases,
         gateway: raw.gateway,
         pricing: raw.pricing.unwrap_or_default(),
+        model_params,
         grader: raw.grader,
         key_env: raw.key_env,
         timeouts: SuiteTimeouts {
@@ -173,178 +205,4 @@ pub(crate) fn build(
             .unwrap_or_default(),
         hash,
     })
-}
-
-fn build_case(
-    i: usize,
-    rc: RawCase,
-    defaults: &RawDefaults,
-    grader: Option<&str>,
-    lines: &Lines,
-    p: &mut Problems,
-) -> Option<Case> {
-    let id = rc.id.clone();
-    let case_line = lines.case(i);
-    if id.trim().is_empty() {
-        p.add(
-            case_line,
-            format!(
-                "case #{} has an empty `id`: give it a short unique name",
-                i + 1
-            ),
-        );
-    }
-    let mut vars: BTreeMap<String, VarValue> = defaults.vars.clone().unwrap_or_default();
-    vars.extend(rc.vars.clone().unwrap_or_default());
-    let before = p.list.len();
-    let render = |text: &str, p: &mut Problems| -> String {
-        render(text, &vars).unwrap_or_else(|name| {
-            p.add(
-                lines.var_use(i, &name),
-                format!(
-                    "unknown variable `{name}` in case `{id}`: define it under `vars:` in the case or in `defaults`"
-                ),
-            );
-            text.to_string()
-        })
-    };
-
-    let system = rc
-        .system
-        .as_ref()
-        .or(defaults.system.as_ref())
-        .map(|s| render(s, p));
-    let mut messages = Vec::new();
-    match (&rc.prompt, &rc.messages) {
-        (None, None) => p.add(
-            case_line,
-            format!("case `{id}` has neither `prompt` nor `messages`: add one of them"),
-        ),
-        (Some(_), Some(_)) => p.add(
-            lines.case_key(i, "messages"),
-            format!("case `{id}` has both `prompt` and `messages`: keep only one"),
-        ),
-        (Some(prompt), None) => {
-            messages.extend(system.map(|s| msg(Role::System, s)));
-            messages.push(msg(Role::User, render(prompt, p)));
-        }
-        (None, Some(list)) => {
-            if list.is_empty() {
-                p.add(
-                    lines.case_key(i, "messages"),
-                    format!("case `{id}` has empty `messages`: add at least one user message"),
-                );
-            }
-            if list.first().is_none_or(|m| m.role != Role::System) {
-                messages.extend(system.map(|s| msg(Role::System, s)));
-            }
-            for m in list {
-                messages.push(msg(m.role, render(&m.content, p)));
-            }
-        }
-    }
-
-    let max_tokens = rc.max_tokens.or(defaults.max_tokens);
-    if max_tokens == Some(0) {
-        p.add(
-            lines.case_key(i, "max_tokens"),
-            format!("`max_tokens` in case `{id}` is 0: use at least 1"),
-        );
-    }
-    let temperature = rc.temperature.or(defaults.temperature);
-    if temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
-        p.add(
-            lines.case_key(i, "temperature"),
-            format!("`temperature` in case `{id}` is outside 0..=2"),
-        );
-    }
-
-    let own = rc.assert.clone().unwrap_or_default();
-    let inherited = defaults.assert.clone().unwrap_or_default();
-    let n_inherited = inherited.len();
-    let mut checks = Vec::with_capacity(n_inherited + own.len());
-    for (k, spec) in inherited.into_iter().chain(own).enumerate() {
-        let (nth, in_defaults) = if k < n_inherited {
-            (k, true)
-        } else {
-            (k - n_inherited, false)
-        };
-        let line = lines.check(i, nth, in_defaults);
-        let where_ = if in_defaults {
-            format!("check {} of `defaults.assert` (for case `{id}`)", nth + 1)
-        } else {
-            format!("check {} of case `{id}`", nth + 1)
-        };
-        let mut spec = AssertSpec {
-            value: spec.value.map(|v| render_value(v, &mut |s| render(&s, p))),
-            ..spec
-        };
-        let is_judge = spec.kind.trim().trim_start_matches("not-") == "judge";
-        if is_judge && spec.grader.is_none() {
-            match grader {
-                Some(g) => spec.grader = Some(g.to_string()),
-                None => {
-                    p.add(
-                        line,
-                        format!("`judge` {where_} has no grader: add `grader: openai/gpt-5-mini` to the check or to the suite"),
-                    );
-                    continue;
-                }
-            }
-        }
-        if let Err(e) = crate::assert::compile(&spec) {
-            p.add(line, format!("{e} (in {where_})"));
-        }
-        checks.push(spec);
-    }
-
-    let threshold = rc.threshold.or(defaults.threshold).map_or(1.0, |t| t.0);
-    (p.list.len() == before).then(|| Case {
-        id,
-        messages,
-        max_tokens,
-        temperature,
-        checks,
-        threshold,
-        line: case_line.unwrap_or(0),
-    })
-}
-
-fn msg(role: Role, content: String) -> Message {
-    Message {
-        role: role.as_str().to_string(),
-        content,
-    }
-}
-
-/// Replace `{{name}}` / `{{ name }}`; `Err(name)` for the first unknown one.
-fn render(text: &str, vars: &BTreeMap<String, VarValue>) -> Result<String, String> {
-    static VAR: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\{\{\s*([^{}\s]+)\s*\}\}").expect("static regex"));
-    let mut missing = None;
-    let out = VAR.replace_all(text, |c: &regex::Captures| match vars.get(&c[1]) {
-        Some(v) => v.0.clone(),
-        None => {
-            missing.get_or_insert_with(|| c[1].to_string());
-            c[0].to_string()
-        }
-    });
-    match missing {
-        Some(name) => Err(name),
-        None => Ok(out.into_owned()),
-    }
-}
-
-/// Render every string inside a check value (lists and maps included).
-fn render_value(v: Value, f: &mut dyn FnMut(String) -> String) -> Value {
-    match v {
-        Value::String(s) => Value::String(f(s)),
-        Value::Array(a) => Value::Array(a.into_iter().map(|x| render_value(x, f)).collect()),
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, x)| (k, render_value(x, f)))
-                .collect(),
-        ),
-        other => other,
-    }
 }

@@ -27,12 +27,7 @@ impl<'a> Lines<'a> {
         let mut case_ids = Vec::new();
         if let Some(start) = top_key_line(&lines, "cases") {
             let end = next_top_key(&lines, start);
-            let id_re = Regex::new(r"(?:^\s*(?:-\s+)?|[{,]\s*)id\s*:").expect("static regex");
-            for (i, line) in lines.iter().enumerate().take(end).skip(start) {
-                if id_re.is_match(strip_comment(line)) {
-                    case_ids.push(i + 1);
-                }
-            }
+            case_ids = case_markers(&lines[..end], start);
         }
         if case_ids.len() != cases {
             case_ids.clear();
@@ -90,6 +85,11 @@ impl<'a> Lines<'a> {
             .find(|&l| re.is_match(strip_comment(self.lines[l - 1])))
     }
 
+    /// Line of `key` inside `defaults:`.
+    pub fn defaults_key(&self, key: &str) -> Option<usize> {
+        self.defaults_range().and_then(|r| self.key_in(r, key))
+    }
+
     /// Line of `key` inside case `index`, else the case's line.
     pub fn case_key(&self, index: usize, key: &str) -> Option<usize> {
         self.case_range(index)
@@ -137,6 +137,61 @@ impl<'a> Lines<'a> {
             .or_else(|| self.defaults_range().and_then(find))
             .or_else(|| self.case(index))
     }
+}
+
+/// The line (1-based) naming each case of the `cases:` block starting at
+/// `start`: its `id:` or `cases_from:` key at the item's own indentation,
+/// else the item's first line. Keys nested deeper (an `id:` inside
+/// `cases_from:`) do not count.
+fn case_markers(lines: &[&str], start: usize) -> Vec<usize> {
+    let item_indent = lines
+        .iter()
+        .skip(start + 1)
+        .map(|l| strip_comment(l))
+        .find(|l| !l.trim().is_empty())
+        .filter(|l| is_item(l))
+        .map(|l| l.len() - l.trim_start().len());
+    let Some(indent) = item_indent else {
+        // Flow style (`cases: [{id: a}, ...]`): every `id:` names a case.
+        let id_re = Regex::new(r"(?:^\s*(?:-\s+)?|[{,]\s*)id\s*:").expect("static regex");
+        return (start..lines.len())
+            .filter(|&i| id_re.is_match(strip_comment(lines[i])))
+            .map(|i| i + 1)
+            .collect();
+    };
+    let key_re = Regex::new(r"^(id|cases_from)\s*:").expect("static regex");
+    let flow_re = Regex::new(r"^\{.*\bid\s*:").expect("static regex");
+    let mut out = Vec::new();
+    let mut current: Option<(usize, bool)> = None; // (item line, marker found)
+    for (i, raw) in lines.iter().enumerate().skip(start + 1) {
+        let line = strip_comment(raw);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let ind = line.len() - line.trim_start().len();
+        if ind == indent && is_item(line) {
+            if let Some((item, false)) = current {
+                out.push(item);
+            }
+            let rest = line.trim_start()[1..].trim_start();
+            let marked = key_re.is_match(rest) || flow_re.is_match(rest);
+            if marked {
+                out.push(i + 1);
+            }
+            current = Some((i + 1, marked));
+            continue;
+        }
+        if let Some((item, false)) = current {
+            if ind == indent + 2 && key_re.is_match(line.trim_start()) {
+                out.push(i + 1);
+                current = Some((item, true));
+            }
+        }
+    }
+    if let Some((item, false)) = current {
+        out.push(item);
+    }
+    out
 }
 
 fn is_item(line: &str) -> bool {

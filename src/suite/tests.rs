@@ -67,10 +67,7 @@ cases:
 "#;
 
 fn m(role: &str, content: &str) -> Message {
-    Message {
-        role: role.into(),
-        content: content.into(),
-    }
+    Message::text(role, content)
 }
 
 #[test]
@@ -124,7 +121,7 @@ fn good_suite_merges_defaults_and_renders_templates() {
         ]
     );
     assert_eq!(
-        (a.max_tokens, a.temperature, a.threshold),
+        (a.params.max_tokens, a.params.temperature, a.threshold),
         (Some(400), Some(0.0), 0.5)
     );
     let kinds: Vec<&str> = a.checks.iter().map(|c| c.kind.as_str()).collect();
@@ -144,7 +141,7 @@ fn good_suite_merges_defaults_and_renders_templates() {
             m("user", "The Acme Mesh."),
         ]
     );
-    assert_eq!((b.max_tokens, b.threshold), (Some(50), 1.0));
+    assert_eq!((b.params.max_tokens, b.threshold), (Some(50), 1.0));
     assert_eq!(b.checks.len(), 1);
 
     assert_eq!(c.line, 40);
@@ -152,12 +149,12 @@ fn good_suite_merges_defaults_and_renders_templates() {
         c.messages,
         [m("system", "Answer in French."), m("user", "Bonjour")]
     );
-    assert_eq!(c.temperature, Some(0.7));
+    assert_eq!(c.params.temperature, Some(0.7));
     assert_eq!(
         c.checks[2].grader.as_deref(),
         Some("anthropic/claude-sonnet-4")
     );
-    assert!(errors(GOOD, Path::new("x.yaml")).is_empty());
+    assert!(errors(GOOD, Path::new("x.yaml"), &LoadOptions::default()).is_empty());
 }
 
 #[test]
@@ -234,7 +231,7 @@ fn required_keys_and_cases() {
     );
     assert_eq!(
         err("name: a\ncases:\n  - prompt: hi\n"),
-        "suites/a.yaml line 3: missing field `id` in case #1: add it"
+        "suites/a.yaml line 3: case #1 has no `id`: give it a short unique name (or `cases_from:` a data file)"
     );
     assert_eq!(
         err("name: a\nmodels: []\ncases:\n  - id: r\n    prompt: hi\n"),
@@ -263,7 +260,7 @@ fn prompt_xor_messages_and_roles() {
     );
     assert_eq!(
         err("name: a\ncases:\n  - id: refund\n    messages:\n      - role: bot\n        content: hi\n"),
-        "suites/a.yaml line 5: unknown `role` value `bot` in message 1 of case `refund` (expected one of `system`, `user`, `assistant`)"
+        "suites/a.yaml line 5: unknown `role` value `bot` in message 1 of case `refund` (expected one of `system`, `user`, `assistant`, `tool`)"
     );
     assert_eq!(
         err("name: a\ncases:\n  - id: refund\n    messages:\n      - role: usr\n        content: hi\n"),
@@ -329,7 +326,7 @@ fn unknown_template_variable_names_case_and_line() {
 #[test]
 fn errors_lists_every_problem() {
     let src = "name: a\nmodels: []\ncases:\n  - id: r\n  - id: r\n    prompt: hi\n    threshold: 1\n    assert:\n      - type: judge\n        value: x\n";
-    let all: Vec<String> = errors(src, Path::new("s.yaml"))
+    let all: Vec<String> = errors(src, Path::new("s.yaml"), &LoadOptions::default())
         .iter()
         .map(|e| e.to_string())
         .collect();
@@ -342,7 +339,10 @@ fn errors_lists_every_problem() {
             "s.yaml line 9: `judge` check 1 of case `r` has no grader: add `grader: openai/gpt-5-mini` to the check or to the suite",
         ]
     );
-    assert_eq!(errors(src, Path::new("s.yaml"))[2].line(), Some(5));
+    assert_eq!(
+        errors(src, Path::new("s.yaml"), &LoadOptions::default())[2].line(),
+        Some(5)
+    );
 }
 
 #[test]
@@ -414,7 +414,7 @@ fn checks_demo_passes_on_echo_except_the_documented_failures() {
     let quoted = regex::Regex::new(r#""([^"]*)""#).unwrap();
     let mut failures = Vec::new();
     for case in &suite.cases {
-        let text = &case.messages.last().unwrap().content;
+        let text = &case.messages.last().unwrap().content.as_text();
         for spec in &case.checks {
             let check = compile(spec).unwrap();
             if check.label().starts_with("max_") || check.label().starts_with("min_") {

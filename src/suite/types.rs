@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::{AssertSpec, Message};
+use crate::record::{AssertSpec, Message, Params, ResponseFormat, Tool, ToolChoice};
 
 /// Per-model prices given in the suite, USD per million tokens.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -25,8 +25,14 @@ pub struct SuitePrice {
 pub struct Case {
     pub id: String,
     pub messages: Vec<Message>,
-    pub max_tokens: Option<u32>,
-    pub temperature: Option<f64>,
+    /// `defaults` < case (`model_params` applies per model on top).
+    pub params: Params,
+    pub tools: Vec<Tool>,
+    pub tool_choice: Option<ToolChoice>,
+    pub parallel_tool_calls: Option<bool>,
+    pub response_format: Option<ResponseFormat>,
+    /// Checks as written, plus an implicit `response_format` check when the
+    /// case asks for a JSON schema (unless `check_response_format: false`).
     pub checks: Vec<AssertSpec>,
     /// Case passes when its weighted score reaches this (default 1.0: all checks).
     pub threshold: f64,
@@ -55,6 +61,8 @@ pub struct Suite {
     /// Passed through as `providerOptions.gateway`.
     pub gateway: Option<serde_json::Value>,
     pub pricing: BTreeMap<String, SuitePrice>,
+    /// `model_params:`, applied over every case's parameters for that model.
+    pub model_params: BTreeMap<String, Params>,
     /// Default grader model for `judge` checks.
     pub grader: Option<String>,
     /// Environment variable holding the key (default chosen by the caller).
@@ -64,4 +72,15 @@ pub struct Suite {
     pub slo: crate::record::Slo,
     /// sha256 hex of the file's bytes.
     pub hash: String,
+}
+
+impl Suite {
+    /// The parameters one request of `case` to `model` is sent with:
+    /// `defaults` < case < `model_params`.
+    pub fn params_for(&self, case: &Case, model: &str) -> Params {
+        match self.model_params.get(model) {
+            Some(over) => case.params.merged(over),
+            None => case.params.clone(),
+        }
+    }
 }

@@ -19,4 +19,5 @@ mod run;
 mod secrets;
 mod shards;
 mod sim;
+mod tools;
 mod warmup;

@@ -73,12 +73,13 @@ impl Cell {
                 .join(": "),
             ),
         };
+        let shown = rec.answer_shown();
         Cell {
             verdict: verdict(rec),
             failed,
             error,
-            answer: rec.text.chars().take(ANSWER_CHARS).collect(),
-            truncated: rec.text.chars().nth(ANSWER_CHARS).is_some(),
+            answer: shown.chars().take(ANSWER_CHARS).collect(),
+            truncated: shown.chars().nth(ANSWER_CHARS).is_some(),
             runs: 0,
             bad_runs: 0,
         }
