@@ -229,6 +229,9 @@ pub struct RunMeta {
     pub gateway_options: Option<serde_json::Value>,
     /// Why the run ended early, if it did: `budget`, `max_requests`, `interrupted`.
     pub stopped_by: Option<String>,
+    /// The evalgate build that wrote the run (absent in runs of older builds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<crate::build_info::BuildInfo>,
 }
 
 /// The options that shaped a run; enough to resume it with no other argument.

@@ -1,0 +1,55 @@
+//! Which evalgate this is: version, git commit and build date, stamped by
+//! `build.rs`. Shown by `evalgate --version` and recorded in `run.json`, so a
+//! result can be traced to the binary that produced it. Plain data.
+
+use serde::{Deserialize, Serialize};
+
+/// The crate version, e.g. `0.1.0`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Short git commit of the build, or `unknown` outside a checkout.
+pub const COMMIT: &str = env!("EVALGATE_GIT_COMMIT");
+/// UTC build date, `YYYY-MM-DD`.
+pub const DATE: &str = env!("EVALGATE_BUILD_DATE");
+
+/// What `--version` prints after the program name.
+pub const VERSION_LINE: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("EVALGATE_GIT_COMMIT"),
+    ", built ",
+    env!("EVALGATE_BUILD_DATE"),
+    ")"
+);
+
+/// The build that wrote a run, as recorded in `run.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    pub version: String,
+    pub commit: String,
+    pub date: String,
+}
+
+impl BuildInfo {
+    /// This binary's build.
+    pub fn current() -> Self {
+        BuildInfo {
+            version: VERSION.to_string(),
+            commit: COMMIT.to_string(),
+            date: DATE.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_line_names_version_commit_and_date() {
+        assert!(VERSION_LINE.starts_with(VERSION));
+        assert!(VERSION_LINE.contains(&format!("commit {COMMIT}")));
+        let date = DATE.as_bytes();
+        assert_eq!(date.len(), 10, "{DATE}");
+        assert!(date[4] == b'-' && date[7] == b'-', "{DATE}");
+    }
+}
