@@ -21,6 +21,17 @@ pub const VERSION_LINE: &str = concat!(
     ")"
 );
 
+/// The project's repository, from `Cargo.toml` (the one place it is written).
+pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// `owner/name` of the GitHub repository, e.g. for an action's `uses:`.
+pub fn github_slug() -> &'static str {
+    REPOSITORY
+        .trim_start_matches("https://github.com/")
+        .trim_end_matches('/')
+        .trim_end_matches(".git")
+}
+
 /// The build that wrote a run, as recorded in `run.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildInfo {
@@ -51,5 +62,19 @@ mod tests {
         let date = DATE.as_bytes();
         assert_eq!(date.len(), 10, "{DATE}");
         assert!(date[4] == b'-' && date[7] == b'-', "{DATE}");
+    }
+
+    #[test]
+    fn the_slug_is_owner_slash_name() {
+        let slug = github_slug();
+        assert!(
+            REPOSITORY.starts_with("https://github.com/"),
+            "{REPOSITORY}"
+        );
+        assert_eq!(
+            slug.split('/').filter(|p| !p.is_empty()).count(),
+            2,
+            "{slug}"
+        );
     }
 }
