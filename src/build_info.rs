@@ -1,8 +1,9 @@
 //! Which evalgate this is: version, git commit and build date, stamped by
 //! `build.rs`. Shown by `evalgate --version` and recorded in `run.json`, so a
-//! result can be traced to the binary that produced it. Plain data.
+//! result can be traced to the binary that produced it; and the project's
+//! repository address, written once in `Cargo.toml`.
 
-use serde::{Deserialize, Serialize};
+use crate::record::BuildInfo;
 
 /// The crate version, e.g. `0.1.0`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -32,22 +33,12 @@ pub fn github_slug() -> &'static str {
         .trim_end_matches(".git")
 }
 
-/// The build that wrote a run, as recorded in `run.json`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BuildInfo {
-    pub version: String,
-    pub commit: String,
-    pub date: String,
-}
-
-impl BuildInfo {
-    /// This binary's build.
-    pub fn current() -> Self {
-        BuildInfo {
-            version: VERSION.to_string(),
-            commit: COMMIT.to_string(),
-            date: DATE.to_string(),
-        }
+/// This binary's build, as `run.json` records it.
+pub fn current() -> BuildInfo {
+    BuildInfo {
+        version: VERSION.to_string(),
+        commit: COMMIT.to_string(),
+        date: DATE.to_string(),
     }
 }
 

@@ -399,6 +399,6 @@ fn new_meta(
         },
         gateway_options: suite.gateway.clone(),
         stopped_by: None,
-        build: Some(crate::build_info::BuildInfo::current()),
+        build: Some(crate::build_info::current()),
     }
 }
