@@ -23,6 +23,10 @@ fn main() {
     if let Some(head_ref) = git(&dir, &["symbolic-ref", "-q", "HEAD"]) {
         watch(&dir, &["rev-parse", "--git-path", &head_ref]);
     }
+    let vcs_info = dir.join(".cargo_vcs_info.json");
+    if vcs_info.exists() {
+        println!("cargo:rerun-if-changed={}", vcs_info.display());
+    }
 }
 
 /// Run git in `dir`; `None` when git is missing or fails.
