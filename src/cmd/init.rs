@@ -108,7 +108,7 @@ fn action_ref() -> String {
 }
 
 /// The workflow for a suite at `suite` (relative to the repository root).
-pub fn workflow(suite: &str) -> String {
+fn workflow(suite: &str) -> String {
     WORKFLOW
         .replace("@ACTION@", &action_ref())
         .replace("@SUITE@", suite)
@@ -162,6 +162,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<i32> {
         &abs.join("evals/starter.yaml"),
         root.as_deref().unwrap_or(&abs),
     );
+    // Refuse before writing anything, not after the suite.
     if workflow_path.exists() && !args.force {
         return Err(usage!(
             "{} exists; pass --force to overwrite it",
@@ -173,9 +174,10 @@ pub fn run(args: &InitArgs) -> anyhow::Result<i32> {
     println!("wrote {}", suite.display());
     match &root {
         Some(root) => println!(
-            "wrote {} (the repository root, found from {} by its .git; GitHub reads workflows only there)",
+            "wrote {} (at the repository root {}, found from {} by its .git: GitHub reads workflows only there)",
             workflow_path.display(),
-            root.display()
+            root.display(),
+            abs.display()
         ),
         None => println!(
             "wrote {} (no git repository at or above {}: move .github/ to your repository's root, where GitHub reads workflows)",
