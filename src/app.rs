@@ -19,6 +19,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Compare(args) => cmd::compare::run(&args).await,
         Command::Trend(args) => cmd::trend::run(&args).await,
         Command::Merge(args) => cmd::merge::run(&args).await,
+        Command::Completions(args) => cmd::shell::completions(&args),
+        Command::Man => cmd::shell::man(),
     }
 }
 

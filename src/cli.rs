@@ -11,7 +11,7 @@ use crate::plan::Shard;
 #[derive(Debug, Parser)]
 #[command(
     name = "evalgate",
-    version,
+    version = crate::build_info::VERSION_LINE,
     about = "Evaluate and benchmark LLMs through one OpenAI-compatible gateway",
     propagate_version = true
 )]
@@ -42,6 +42,10 @@ pub enum Command {
     Trend(TrendArgs),
     /// Combine shards or repeated runs of one suite into one run directory.
     Merge(MergeArgs),
+    /// Print a shell completion script to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
 }
 
 fn positive_usize(s: &str) -> Result<usize, String> {
@@ -480,6 +484,13 @@ pub struct SimArgs {
     /// Inject a fault into every model, e.g. `429@0.1`, `cut-mid@0.05` (repeatable).
     #[arg(long, value_name = "FAULT")]
     pub fault: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell, e.g. `evalgate completions bash > ~/.local/share/bash-completion/completions/evalgate`.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod assert;
+pub mod build_info;
 pub mod cli;
 pub mod cmd;
 pub mod compare;

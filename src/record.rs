@@ -272,6 +272,19 @@ pub struct RunMeta {
     pub gateway_options: Option<serde_json::Value>,
     /// Why the run ended early, if it did: `budget`, `max_requests`, `interrupted`.
     pub stopped_by: Option<String>,
+    /// The evalgate build that wrote the run (absent in runs of older builds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildInfo>,
+}
+
+/// Which evalgate wrote a run: `run.json`'s `build`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    pub version: String,
+    /// Short git commit, or `unknown` when built outside a checkout.
+    pub commit: String,
+    /// UTC build date, `YYYY-MM-DD`.
+    pub date: String,
 }
 
 /// The options that shaped a run; enough to resume it with no other argument.

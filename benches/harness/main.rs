@@ -1,9 +1,9 @@
-//! The evalgate benchmark: the release binary against `evalgate sim` in a
+//! The evalgate benchmark: the optimised binary against `evalgate sim` in a
 //! separate process on loopback, each target measured within one run and
 //! printed as a table (target, measured, pass/fail). See BENCHMARKS.md.
 //!
 //! `cargo bench --bench harness -- [--bin PATH] [--out DIR] [--quick]
-//! [--big N] [--only ttft,wall,cpu,memory,sim]` (`bench/run.sh` builds the release binary and runs this).
+//! [--big N] [--only ttft,wall,cpu,memory,sim]` (`bench/run.sh` builds the `profiling` binary and runs this).
 
 mod baseline;
 mod procs;
@@ -37,7 +37,7 @@ fn main() {
         return baseline::main(&args[1..]);
     }
     let mut opts = Opts {
-        bin: PathBuf::from("target/release/evalgate"),
+        bin: PathBuf::from("target/profiling/evalgate"),
         out: PathBuf::from("target/bench"),
         quick: false,
         big: 1_000_000,
@@ -61,7 +61,7 @@ fn main() {
     }
     assert!(
         opts.bin.is_file(),
-        "{} is missing: run `cargo build --release` first (bench/run.sh does)",
+        "{} is missing: run `cargo build --profile profiling` first (bench/run.sh does)",
         opts.bin.display()
     );
     let _ = std::fs::remove_dir_all(&opts.out);

@@ -1,8 +1,10 @@
-//! `evalgate init [DIR]`: a starter suite with checks and a CI workflow that
-//! runs it on every change, posts the Markdown summary, keeps the run
-//! directory as an artifact and compares against the last baseline.
+//! `evalgate init [DIR]`: a starter suite with checks in DIR, and a CI
+//! workflow at the repository root (found from DIR by its `.git`) that runs
+//! it on every change with the evalgate action: posts the Markdown summary,
+//! keeps the run directory as an artifact, compares against the last
+//! baseline, and falls back to `--sim` when the key secret is absent.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -46,9 +48,14 @@ cases:
         value: 200
 "#;
 
-const WORKFLOW: &str = r#"# Runs the eval suite on every change, posts the summary, keeps the run
-# directory, and fails the build on failed checks or a latency/cost regression
-# against the last baseline from main.
+/// The workflow, with `@ACTION@` (the action's `uses:` reference) and
+/// `@SUITE@` (the suite's path from the repository root) filled in.
+const WORKFLOW: &str = r#"# Runs the eval suite on every change with the evalgate action: report.md in
+# the job summary, the run directory kept as an artifact, the build failed on
+# failed checks or a latency/cost regression against the last run from main.
+# Pull requests from forks get no secrets: without the key the suite runs
+# against the simulated gateway (--sim, results marked SIMULATED) with a
+# notice, so the workflow still checks the suite and the plumbing.
 name: evals
 on:
   push:
@@ -62,9 +69,19 @@ jobs:
       AI_GATEWAY_API_KEY: ${{ secrets.AI_GATEWAY_API_KEY }}
     steps:
       - uses: actions/checkout@v4
-      - name: Install evalgate
-        run: cargo install --locked --git https://github.com/evalgate/evalgate evalgate
+      - name: Real gateway, or the simulated one without the key
+        id: mode
+        run: |
+          if [ -n "$AI_GATEWAY_API_KEY" ]; then
+            echo "baseline=baseline" >> "$GITHUB_OUTPUT"
+            echo "artifact=evalgate-run" >> "$GITHUB_OUTPUT"
+          else
+            echo "::notice::AI_GATEWAY_API_KEY is not available (not set, or a pull request from a fork): running against the simulated gateway (--sim) without a baseline"
+            echo "args=--sim" >> "$GITHUB_OUTPUT"
+            echo "artifact=evalgate-run-sim" >> "$GITHUB_OUTPUT"
+          fi
       - name: Fetch the last baseline from main
+        if: steps.mode.outputs.baseline != ''
         uses: dawidd6/action-download-artifact@v6
         continue-on-error: true
         with:
@@ -72,22 +89,47 @@ jobs:
           name: evalgate-run
           path: baseline
       - name: Run the suite
-        run: |
-          if [ -f baseline/summary.json ]; then
-            evalgate run evals/starter.yaml --out run --no-progress --min-pass-rate 0.9 --baseline baseline
-          else
-            evalgate run evals/starter.yaml --out run --no-progress --min-pass-rate 0.9
-          fi
-      - name: Post the summary
-        if: always()
-        run: cat run/report.md >> "$GITHUB_STEP_SUMMARY"
-      - name: Keep the run directory
-        if: always()
-        uses: actions/upload-artifact@v4
+        uses: @ACTION@
         with:
-          name: evalgate-run
-          path: run
+          suite: @SUITE@
+          min-pass-rate: "0.9"
+          baseline: ${{ steps.mode.outputs.baseline }}
+          args: ${{ steps.mode.outputs.args }}
+          artifact-name: ${{ steps.mode.outputs.artifact }}
 "#;
+
+/// `owner/name@vVERSION`: the action of the release this binary belongs to.
+fn action_ref() -> String {
+    format!(
+        "{}@v{}",
+        crate::build_info::github_slug(),
+        crate::build_info::VERSION
+    )
+}
+
+/// The workflow for a suite at `suite` (relative to the repository root).
+fn workflow(suite: &str) -> String {
+    WORKFLOW
+        .replace("@ACTION@", &action_ref())
+        .replace("@SUITE@", suite)
+}
+
+/// The nearest directory at or above `dir` holding `.git` (a directory, or a
+/// file in worktrees and submodules).
+fn repository_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// `path` relative to `root` with `/` separators, as a workflow names it.
+fn relative_slash(path: &Path, root: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
 
 fn write_new(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
     if path.exists() && !force {
@@ -106,11 +148,43 @@ fn write_new(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
 pub fn run(args: &InitArgs) -> anyhow::Result<i32> {
     let dir = args.dir.as_deref().unwrap_or(Path::new("."));
     let suite = dir.join("evals/starter.yaml");
-    let workflow = dir.join(".github/workflows/evals.yml");
+    // GitHub only reads workflows at the repository root, so find it.
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let abs = dir
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let root = repository_root(&abs);
+    let workflow_path = match &root {
+        Some(root) => root.join(".github/workflows/evals.yml"),
+        None => dir.join(".github/workflows/evals.yml"),
+    };
+    let suite_in_repo = relative_slash(
+        &abs.join("evals/starter.yaml"),
+        root.as_deref().unwrap_or(&abs),
+    );
+    // Refuse before writing anything, not after the suite.
+    if workflow_path.exists() && !args.force {
+        return Err(usage!(
+            "{} exists; pass --force to overwrite it",
+            workflow_path.display()
+        ));
+    }
     write_new(&suite, SUITE, args.force)?;
-    write_new(&workflow, WORKFLOW, args.force)?;
+    write_new(&workflow_path, &workflow(&suite_in_repo), args.force)?;
     println!("wrote {}", suite.display());
-    println!("wrote {}", workflow.display());
+    match &root {
+        Some(root) => println!(
+            "wrote {} (at the repository root {}, found from {} by its .git: GitHub reads workflows only there)",
+            workflow_path.display(),
+            root.display(),
+            abs.display()
+        ),
+        None => println!(
+            "wrote {} (no git repository at or above {}: move .github/ to your repository's root, where GitHub reads workflows)",
+            workflow_path.display(),
+            abs.display()
+        ),
+    }
     println!();
     println!("next:");
     println!("  evalgate validate {}", suite.display());
@@ -119,7 +193,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<i32> {
         suite.display()
     );
     println!(
-        "  export AI_GATEWAY_API_KEY=...  # then run it for real, and add the key as a CI secret"
+        "  export AI_GATEWAY_API_KEY=...  # then run it for real, and add the key as the CI secret AI_GATEWAY_API_KEY"
     );
     Ok(crate::exit::OK)
 }

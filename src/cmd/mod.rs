@@ -10,6 +10,7 @@ pub mod report;
 pub mod run;
 pub mod run_config;
 mod run_setup;
+pub mod shell;
 pub mod sim;
 pub mod sweep;
 pub mod trend;

@@ -403,5 +403,6 @@ fn new_meta(
         },
         gateway_options: suite.gateway.clone(),
         stopped_by: None,
+        build: Some(crate::build_info::current()),
     }
 }

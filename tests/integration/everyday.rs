@@ -232,10 +232,10 @@ fn init_writes_a_suite_that_validates_and_runs_offline_and_a_workflow() {
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     let project = tmp.path().join("project");
     let workflow = std::fs::read_to_string(project.join(".github/workflows/evals.yml")).unwrap();
+    // The action posts the summary and keeps the run (tests in ship.rs).
     assert!(
-        workflow.contains("evalgate run")
-            && workflow.contains("GITHUB_STEP_SUMMARY")
-            && workflow.contains("upload-artifact")
+        workflow.contains(&format!("uses: {}@v", evalgate::build_info::github_slug()))
+            && workflow.contains("suite: evals/starter.yaml")
     );
     let res = evalgate(&["validate", "evals/starter.yaml"], &project);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));

@@ -19,7 +19,25 @@ pub async fn sim(cfg: SimConfig) -> SimServer {
 
 /// The release or debug binary cargo built for these tests.
 pub fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_evalgate"));
+    scrubbed(Command::new(env!("CARGO_BIN_EXE_evalgate")))
+}
+
+/// `bash -c LINE` in `dir` with the test binary first on `PATH` as
+/// `evalgate`, in the same scrubbed environment as [`bin`]; `env` adds
+/// variables. Runs README commands and GitHub Actions steps as written.
+pub fn shell(line: &str, dir: &Path, env: &[(&str, &str)]) -> Output {
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_evalgate")).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let mut cmd = scrubbed(Command::new("bash"));
+    cmd.arg("-c").arg(line).current_dir(dir).env("PATH", path);
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("bash runs")
+}
+
+fn scrubbed(mut cmd: Command) -> Command {
     // Never let a developer's real environment leak into a test.
     for var in [
         "AI_GATEWAY_API_KEY",
