@@ -409,6 +409,8 @@ impl ModelDecision {
                 "the same cost per passing answer".into()
             } else if pct < 0.0 {
                 format!("{:.0}% cheaper per passing answer", -pct)
+            } else if r >= 2.0 {
+                format!("{r:.1}× the cost per passing answer")
             } else {
                 format!("{pct:.0}% costlier per passing answer")
             });
