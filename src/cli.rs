@@ -288,14 +288,6 @@ pub struct HistoryArgs {
     pub url: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CompareFormat {
-    Table,
-    Markdown,
-    Json,
-    Html,
-}
-
 #[derive(Debug, Args, Clone)]
 pub struct CompareArgs {
     /// The baseline: a run directory, `last` or `last-green` (from the history).
@@ -307,8 +299,9 @@ pub struct CompareArgs {
     /// Smallest changes that count, e.g. ttft=10%,duration=10%,cost=5%,pass_rate=2pp.
     #[arg(long, value_name = "SPEC")]
     pub threshold: Option<String>,
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: CompareFormat,
+    /// Output format (one of the comparison formats).
+    #[arg(long, default_value = "table", value_parser = clap::builder::PossibleValuesParser::new(crate::compare::render::names()))]
+    pub format: String,
     /// With `--format table`: every column (default: what fits the terminal).
     #[arg(long)]
     pub wide: bool,

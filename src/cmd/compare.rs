@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use crate::cli::{CompareArgs, CompareFormat};
+use crate::cli::CompareArgs;
 use crate::cmd::run_config::RunConfig;
-use crate::compare::{self, render, Comparison, RunData, Thresholds};
+use crate::compare::render::{self, RenderInput};
+use crate::compare::{self, RunData, Thresholds};
 use crate::exit;
 use crate::history::{Entry, History, HistoryError, HistoryTarget};
 use crate::report::RunSummary;
@@ -42,17 +43,20 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<i32> {
         None => RunData::load(Path::new(&args.baseline)).map_err(crate::exit::usage)?,
     };
     let cmp = compare::compare(&baseline, &current, &thresholds);
-    let text = match args.format {
-        CompareFormat::Table if args.wide => render::table(&cmp),
-        CompareFormat::Table => render::compact_table(&cmp, crate::term::width()),
-        CompareFormat::Markdown => render::markdown(&cmp),
-        CompareFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&render::json(&cmp))?;
-            s.push('\n');
-            s
-        }
-        CompareFormat::Html => html(&cmp, &baseline.summary, &current.summary)?,
-    };
+    let format = render::by_name(&args.format).ok_or_else(|| {
+        usage!(
+            "unknown --format `{}`; choose one of {}",
+            args.format,
+            render::names().join(", ")
+        )
+    })?;
+    let text = (format.render)(&RenderInput {
+        cmp: &cmp,
+        baseline: &baseline.summary,
+        current: &current.summary,
+        wide: args.wide,
+        width: crate::term::width(),
+    })?;
     match &args.out {
         Some(path) => std::fs::write(path, text).map_err(|e| {
             usage!(
@@ -63,39 +67,6 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<i32> {
         None => print!("{text}"),
     }
     Ok(cmp.exit_code())
-}
-
-/// The HTML compare view: the verdict rows formatted here, drawn by
-/// `report::html` above the overlaid latency CDFs.
-fn html(cmp: &Comparison, base: &RunSummary, cur: &RunSummary) -> anyhow::Result<String> {
-    use crate::report::html::{render_compare, CompareRowView, CompareView};
-    let rows = render::display_rows(cmp)
-        .into_iter()
-        .map(|r| CompareRowView {
-            change: if r.ci == "-" {
-                r.change
-            } else {
-                format!("{} (95% CI {})", r.change, r.ci)
-            },
-            model: r.model,
-            metric: r.metric,
-            baseline: r.baseline,
-            current: r.current,
-            verdict: r.verdict.to_lowercase(),
-        })
-        .collect();
-    let view = CompareView {
-        baseline: base,
-        current: cur,
-        method: format!(
-            "{}; {} tests in one family (α={})",
-            crate::stats::METHOD,
-            cmp.family,
-            crate::stats::ALPHA
-        ),
-        rows,
-    };
-    Ok(render_compare(&view))
 }
 
 /// `last` or `last-green`.

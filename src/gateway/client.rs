@@ -605,5 +605,4 @@ fn trim_message(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
-#[path = "client_tests.rs"]
 mod tests;

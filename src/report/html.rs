@@ -6,7 +6,8 @@
 //! Pure like every writer: a [`RunSummary`] and the run's records in, bytes
 //! out. No scripts, no fonts, no external requests (a CSP forbids them), light
 //! and dark mode from one stylesheet. The compare view for `evalgate compare
-//! --format html` lives in [`compare`] and shares the chart code.
+//! --format html` lives with the other comparison renderers in
+//! `compare::render::html` and uses the chart code of this module.
 
 use std::fmt::Write as _;
 
@@ -15,14 +16,11 @@ use super::table::{comparison_data, errors_data};
 use super::{Exporter, Records, ReportError, RunSummary};
 use crate::metrics::ModelSummary;
 
-mod charts;
-pub mod compare;
+pub(crate) mod charts;
 mod failures;
-mod page;
+pub(crate) mod page;
 #[cfg(test)]
 mod tests;
-
-pub use compare::{render_compare, CompareRowView, CompareView};
 
 use charts::Latency;
 use page::{color, esc};

@@ -22,7 +22,7 @@ pub mod markdown;
 pub mod svg;
 pub mod table;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use self::csv::{read_requests, stream_requests, RequestsCsv, SummaryCsv};
 pub use self::formats::{Format, FORMATS};

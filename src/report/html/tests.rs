@@ -1,4 +1,4 @@
-//! Tests of `report.html` and the compare view on the writers' fixed run.
+//! Tests of `report.html` on the writers' fixed run.
 
 use super::*;
 use crate::record::ResponseRecord;
@@ -96,44 +96,6 @@ fn failing_cases_are_bounded_and_answers_cut() {
     assert!(html.contains("25 failing cases"));
     assert!(html.contains(&format!("{}…</pre>", "x".repeat(1500))));
     assert!(!html.contains(&"x".repeat(1501)));
-}
-
-#[test]
-fn compare_view_renders_verdict_rows_and_overlaid_cdfs() {
-    let (base, _) = summary(false);
-    let (cur, _) = summary(true);
-    let row = |model: &str, metric: &str, verdict: &str| CompareRowView {
-        model: model.into(),
-        metric: metric.into(),
-        baseline: "412 ms".into(),
-        current: "530 ms".into(),
-        change: "+118 ms (+29%)".into(),
-        verdict: verdict.into(),
-    };
-    let view = CompareView {
-        baseline: &base,
-        current: &cur,
-        method: "Mann–Whitney U, α = 0.01 <Holm>".into(),
-        rows: vec![
-            row(GPT, "TTFT p50", "regressed"),
-            row(CLAUDE, "duration p50", "no change"),
-            row(GPT, "pass rate", "improved"),
-        ],
-    };
-    let html = render_compare(&view);
-    assert_eq!(html.matches("<tr class=\"regressed\">").count(), 1);
-    assert_eq!(html.matches("<tr class=\"improved\">").count(), 1);
-    assert_eq!(html.matches("<tr class=\"same\">").count(), 1);
-    assert!(html.contains("<td class=\"verdict\">regressed</td>"));
-    assert!(html.contains("1 significant regression."));
-    assert!(html.contains("Mann–Whitney U, α = 0.01 &lt;Holm&gt;"));
-    // Two latency charts × two models that answered × (baseline + current).
-    assert_eq!(html.matches("<path class=\"series").count(), 8);
-    assert_eq!(html.matches("dashed\" data-model=").count(), 4);
-    assert!(
-        html.contains("class=\"banner\""),
-        "current run is simulated"
-    );
 }
 
 #[test]

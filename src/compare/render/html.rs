@@ -2,16 +2,52 @@
 //! current TTFT and duration CDFs overlaid per model (dashed baseline, solid
 //! current, same colour) above the verdict table, regressed rows highlighted.
 //!
-//! The statistics live in `compare`; this file only draws the rows it is
-//! given, so the page and the terminal verdict can never disagree.
+//! The statistics live in `compare::analyze` and the rows are formatted in
+//! [`super::rows`]; this file only draws them, so the page and the terminal
+//! verdict can never disagree. The chart code is `report::html`'s.
 
 use std::fmt::Write as _;
 
-use super::charts::{cdf, cdf_figure, latency_hist, Latency};
-use super::page::{self, color, esc};
+use super::rows::display_rows;
+use super::{RenderError, RenderInput};
+use crate::report::html::charts::{cdf, cdf_figure, latency_hist, Latency};
+use crate::report::html::page::{self, color, esc};
+use crate::report::html::pretty_time;
 use crate::report::svg::Series;
 use crate::report::table::comparison_data;
 use crate::report::{ReportError, RunSummary};
+
+/// `compare --format html`: the verdict rows formatted as the table's,
+/// drawn above the overlaid latency CDFs.
+pub fn render(input: &RenderInput<'_>) -> Result<String, RenderError> {
+    let rows = display_rows(input.cmp)
+        .into_iter()
+        .map(|r| CompareRowView {
+            change: if r.ci == "-" {
+                r.change
+            } else {
+                format!("{} (95% CI {})", r.change, r.ci)
+            },
+            model: r.model,
+            metric: r.metric,
+            baseline: r.baseline,
+            current: r.current,
+            verdict: r.verdict.to_lowercase(),
+        })
+        .collect();
+    let view = CompareView {
+        baseline: input.baseline,
+        current: input.current,
+        method: format!(
+            "{}; {} tests in one family (α={})",
+            crate::stats::METHOD,
+            input.cmp.family,
+            crate::stats::ALPHA
+        ),
+        rows,
+    };
+    Ok(render_compare(&view))
+}
 
 /// Two runs and the verdict rows `compare` computed for them.
 #[derive(Clone, Debug)]
@@ -119,7 +155,7 @@ fn model_order(base: &RunSummary, cur: &RunSummary) -> Vec<String> {
 }
 
 fn run_label(run: &RunSummary) -> String {
-    let started = super::pretty_time(&run.run.started_at);
+    let started = pretty_time(&run.run.started_at);
     let mut s = format!("{started} · {}", run.run.gateway_url);
     if let Some(c) = &run.run.git_commit {
         let _ = write!(s, " · commit {}", c.get(..10).unwrap_or(c));
