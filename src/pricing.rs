@@ -37,7 +37,9 @@ impl ModelPrices {
 /// The cost of one answer and where the figure came from, in the order the
 /// design fixes: the gateway's own figure, then catalog price × tokens, then
 /// a price given in the suite. `None` with [`CostSource::Unknown`] when no
-/// figure is available (never a silent zero). The suite's prices are looked
+/// figure is available (never a silent zero); `None` with
+/// [`CostSource::Invalid`] when the gateway's figure is negative or not
+/// finite. The suite's prices are looked
 /// up only when needed.
 pub fn resolve_cost(
     gateway_cost: Option<f64>,
@@ -46,6 +48,11 @@ pub fn resolve_cost(
     suite: impl FnOnce() -> Option<ModelPrices>,
 ) -> (Option<f64>, CostSource) {
     if let Some(c) = gateway_cost {
+        // A negative or non-finite figure is the gateway's error: no cost
+        // is known, and none is guessed from prices either.
+        if !(c.is_finite() && c >= 0.0) {
+            return (None, CostSource::Invalid);
+        }
         return (Some(c), CostSource::Gateway);
     }
     let Some(usage) = usage else {
@@ -76,6 +83,18 @@ mod tests {
             cached_tokens: cached,
             cache_write_tokens: write,
         }
+    }
+
+    #[test]
+    fn a_negative_or_non_finite_gateway_cost_is_invalid_and_not_replaced() {
+        let u = usage(1000, 100, 0, 0);
+        let prices = ModelPrices::per_million(1.0, 2.0, None, None);
+        for bad in [-0.5, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let got = resolve_cost(Some(bad), Some(&u), Some(&prices), || None);
+            assert_eq!(got, (None, CostSource::Invalid), "{bad}");
+        }
+        let got = resolve_cost(Some(0.0), Some(&u), Some(&prices), || None);
+        assert_eq!(got, (Some(0.0), CostSource::Gateway));
     }
 
     #[test]
