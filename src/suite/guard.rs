@@ -245,6 +245,9 @@ mod tests {
     fn the_shipped_suites_pass() {
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/suites")).unwrap() {
             let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "yaml") {
+                continue;
+            }
             let src = std::fs::read_to_string(&path).unwrap();
             assert_eq!(deepest_line(&src), None, "{}", path.display());
         }
