@@ -78,6 +78,30 @@ fn positive_f64(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A byte count: `4000`, `512KiB`, `4MiB`, `4MB` (binary units either way).
+fn byte_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "`{s}` is not a size; use e.g. 4MiB, 512KiB or 4000"
+            ))
+        }
+    };
+    match num.parse::<usize>().ok().and_then(|n| n.checked_shl(shift)) {
+        Some(n) if n >= 1 && n >> shift == num.parse::<usize>().unwrap_or(0) => Ok(n),
+        _ => Err(format!(
+            "`{s}` must be a size of at least 1 byte, e.g. 4MiB"
+        )),
+    }
+}
+
 fn non_negative(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v >= 0.0 && v.is_finite() => Ok(v),
@@ -97,6 +121,10 @@ pub struct GatewayArgs {
     /// Allow sending the key over plain http:// to a non-loopback host.
     #[arg(long)]
     pub allow_insecure_http: bool,
+    /// Let HTTP_PROXY/HTTPS_PROXY/ALL_PROXY apply to a loopback gateway (the
+    /// built-in sim included); by default loopback is reached directly.
+    #[arg(long)]
+    pub proxy_loopback: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -195,6 +223,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "MB", default_value_t = 20.0)]
     pub max_image_mb: f64,
 
+    /// Answer text and reasoning kept per request (e.g. 4MiB, 512KiB); a longer
+    /// answer is cut there and marked truncated, and still measured to its end.
+    #[arg(long, value_name = "SIZE", value_parser = byte_size)]
+    pub max_answer_bytes: Option<usize>,
     /// Run only shard i of n (deterministic partition of the jobs).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,

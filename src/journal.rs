@@ -232,6 +232,8 @@ struct FlatRecord {
     tool_calls: Vec<crate::record::ToolCall>,
     #[serde(default)]
     params: Option<crate::record::Params>,
+    #[serde(default)]
+    truncated: bool,
     text: String,
     #[serde(default)]
     reasoning: String,
@@ -277,6 +279,7 @@ impl From<FlatRecord> for ResponseRecord {
                 send_lag_ms: f.send_lag_ms,
                 slo_met: f.slo_met,
                 tool_calls: f.tool_call_count,
+                truncated: f.truncated,
             },
             text: f.text,
             reasoning: f.reasoning,

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod assert;
 pub mod build_info;
+pub mod cells;
 pub mod cli;
 pub mod cmd;
 pub mod compare;

@@ -37,7 +37,9 @@ impl ModelPrices {
 /// The cost of one answer and where the figure came from, in the order the
 /// design fixes: the gateway's own figure, then catalog price × tokens, then
 /// a price given in the suite. `None` with [`CostSource::Unknown`] when no
-/// figure is available (never a silent zero). The suite's prices are looked
+/// figure is available (never a silent zero); `None` with
+/// [`CostSource::Invalid`] when the gateway's figure is negative or not
+/// finite. The suite's prices are looked
 /// up only when needed.
 pub fn resolve_cost(
     gateway_cost: Option<f64>,
@@ -46,6 +48,11 @@ pub fn resolve_cost(
     suite: impl FnOnce() -> Option<ModelPrices>,
 ) -> (Option<f64>, CostSource) {
     if let Some(c) = gateway_cost {
+        // A negative or non-finite figure is the gateway's error: no cost
+        // is known, and none is guessed from prices either.
+        if !(c.is_finite() && c >= 0.0) {
+            return (None, CostSource::Invalid);
+        }
         return (Some(c), CostSource::Gateway);
     }
     let Some(usage) = usage else {

@@ -50,6 +50,9 @@ pub enum CostSource {
     /// No figure available; never summed as zero.
     #[default]
     Unknown,
+    /// The gateway sent a cost that is negative, infinite or not a number:
+    /// kept out of every sum and budget.
+    Invalid,
 }
 
 /// Token counts exactly as the gateway's `usage` reported them.
@@ -135,6 +138,10 @@ pub struct RequestRow {
     /// `responses.jsonl`, whose `tool_calls` lists the calls themselves.
     #[serde(default, rename = "tool_call_count", alias = "tool_calls")]
     pub tool_calls: Option<u32>,
+    /// The answer went past `--max-answer-bytes`: the stored text (and
+    /// reasoning) is cut there; timings and usage cover the whole stream.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 impl RequestRow {
@@ -171,6 +178,7 @@ impl RequestRow {
             send_lag_ms: None,
             slo_met: None,
             tool_calls: None,
+            truncated: false,
         }
     }
 }
@@ -337,6 +345,12 @@ pub struct RunOptions {
     /// (default: the first model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// `--max-answer-bytes`: answer text and reasoning kept per request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_answer_bytes: Option<u64>,
+    /// `--proxy-loopback`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub proxy_loopback: bool,
 }
 
 fn is_false(b: &bool) -> bool {

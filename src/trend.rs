@@ -103,13 +103,9 @@ pub fn from_dir(dir: &Path) -> Result<Vec<TrendPoint>, TrendError> {
         .collect())
 }
 
-/// The points as CSV (header included).
-pub fn csv(points: &[TrendPoint]) -> Result<String, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for p in points {
-        w.serialize(p)?;
-    }
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+/// The points as CSV (header included), cells spreadsheet-safe.
+pub fn csv(points: &[TrendPoint]) -> Result<String, crate::report::ReportError> {
+    let bytes = crate::report::csv::safe_csv(points)?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 

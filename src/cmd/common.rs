@@ -59,6 +59,8 @@ pub fn simple_gateway(args: &GatewayArgs, key: Option<ApiKey>) -> anyhow::Result
         max_connections: 4,
         headers: Vec::new(),
         allow_insecure_http: args.allow_insecure_http,
+        proxy_loopback: args.proxy_loopback,
+        max_answer_bytes: crate::gateway::DEFAULT_MAX_ANSWER_BYTES,
     })
     .map_err(crate::exit::usage)
 }

@@ -54,6 +54,10 @@ pub struct RunConfig {
     pub gateway_url: Option<String>,
     pub key_env: Option<String>,
     pub allow_insecure_http: bool,
+    /// `--proxy-loopback`: proxy variables apply to a loopback gateway too.
+    pub proxy_loopback: bool,
+    /// `--max-answer-bytes` (else the suite's, else the default).
+    pub max_answer_bytes: Option<usize>,
     pub seed: u64,
     pub concurrency: usize,
     pub per_model_concurrency: Option<usize>,
@@ -108,6 +112,8 @@ impl RunConfig {
             gateway_url: args.gateway.gateway.clone(),
             key_env: args.gateway.key_env.clone(),
             allow_insecure_http: args.gateway.allow_insecure_http,
+            proxy_loopback: args.gateway.proxy_loopback,
+            max_answer_bytes: args.max_answer_bytes,
             seed: args.seed,
             concurrency: args.concurrency_levels.first().copied().unwrap_or(16),
             per_model_concurrency: args.per_model_concurrency,
@@ -163,6 +169,8 @@ impl RunConfig {
             gateway_url: (!meta.simulated).then(|| meta.gateway_url.clone()),
             key_env: now.gateway.key_env.clone().or_else(|| meta.key_env.clone()),
             allow_insecure_http: o.allow_insecure_http,
+            proxy_loopback: o.proxy_loopback,
+            max_answer_bytes: o.max_answer_bytes.and_then(|n| usize::try_from(n).ok()),
             seed: o.seed,
             concurrency: o.concurrency,
             per_model_concurrency: o.per_model_concurrency,
@@ -242,7 +250,17 @@ impl RunConfig {
             allow_insecure_http: self.allow_insecure_http,
             slo: self.slo,
             reference: self.reference.clone(),
+            max_answer_bytes: self.max_answer_bytes.map(|n| n as u64),
+            proxy_loopback: self.proxy_loopback,
         }
+    }
+
+    /// Answer bytes kept per request: `--max-answer-bytes`, else the
+    /// suite's `max_answer_bytes:`, else the default.
+    pub fn max_answer_bytes(&self, suite: &crate::suite::Suite) -> usize {
+        self.max_answer_bytes
+            .or(suite.max_answer_bytes)
+            .unwrap_or(crate::gateway::DEFAULT_MAX_ANSWER_BYTES)
     }
 
     /// The suite's `gateway:` map with the routing flags merged over it

@@ -156,6 +156,8 @@ pub(crate) async fn connect(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<En
             ("x-title".into(), "evalgate".into()),
         ],
         allow_insecure_http: cfg.allow_insecure_http,
+        proxy_loopback: cfg.proxy_loopback,
+        max_answer_bytes: cfg.max_answer_bytes(suite),
     })
     .map_err(crate::exit::usage)?;
     Ok(Endpoint {
@@ -243,7 +245,11 @@ pub(crate) fn load_suite(cfg: &RunConfig) -> anyhow::Result<(Suite, Vec<String>)
     let models = if cfg.models.is_empty() {
         suite.models.clone()
     } else {
-        cfg.models.clone()
+        // As the suite's own ids: no NUL or bidi controls in any output.
+        cfg.models
+            .iter()
+            .map(|m| crate::cells::clean_id(m).into_owned())
+            .collect()
     };
     if models.is_empty() {
         return Err(usage!(
@@ -399,6 +405,7 @@ fn new_meta(
             .collect(),
         options: crate::record::RunOptions {
             slo: Some(suite.slo.or(cfg.slo.unwrap_or_default())).filter(|s| s.is_set()),
+            max_answer_bytes: Some(cfg.max_answer_bytes(suite) as u64),
             ..cfg.options()
         },
         gateway_options: suite.gateway.clone(),

@@ -108,14 +108,8 @@ pub fn sweep_rows(level: usize, summary: &RunSummary) -> Vec<SweepRow> {
 }
 
 fn write_csv(path: &PathBuf, rows: &[SweepRow]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_path(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    for r in rows {
-        w.serialize(r)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    w.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let bytes = crate::report::csv::safe_csv(rows)?;
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 

@@ -184,14 +184,23 @@ pub async fn load(
 
 async fn fetch(gw: &Gateway) -> Result<(Catalog, bytes::Bytes), GatewayError> {
     let url = format!("{}/models", gw.base_url());
-    let Some(bytes) = gw.get("models").await? else {
+    let limit = super::client::MAX_CATALOG_BYTES;
+    let Some(bytes) = gw.get("models", limit, "model catalog").await? else {
         return Err(GatewayError::Status {
             url,
             status: 404,
             message: "this gateway has no model catalog; check that the base URL ends in /v1, or run with --no-catalog".into(),
         });
     };
-    let catalog = Catalog::parse_from(&bytes, &url)?;
+    // serde quotes the offending value, which a hostile gateway may have
+    // made the key.
+    let catalog = Catalog::parse_from(&bytes, &url).map_err(|e| match e {
+        GatewayError::Parse { url, message } => GatewayError::Parse {
+            url,
+            message: gw.scrub(&message),
+        },
+        other => other,
+    })?;
     Ok((catalog, bytes))
 }
 
@@ -206,8 +215,13 @@ fn cache_path(opts: &CacheOptions, base_url: &str) -> Option<PathBuf> {
     Some(dir.join(format!("models-{hex}.json")))
 }
 
-/// The cached catalog and its age; `None` when missing or unreadable.
+/// The cached catalog and its age; `None` when missing, unreadable or
+/// larger than a fetched catalog may be.
 fn read_cache(path: &Path) -> Option<(Catalog, Duration)> {
+    let len = std::fs::metadata(path).ok()?.len();
+    if len > super::client::MAX_CATALOG_BYTES as u64 {
+        return None;
+    }
     let bytes = std::fs::read(path).ok()?;
     let catalog = Catalog::parse(&bytes).ok()?;
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;

@@ -12,6 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
+use super::proxy::is_loopback;
 use super::wire;
 use crate::record::Usage;
 use crate::record::{ErrorKind, Message, Params, ResponseFormat, Tool, ToolCall, ToolChoice};
@@ -84,7 +85,20 @@ pub struct GatewayConfig {
     pub headers: Vec<(String, String)>,
     /// Allow sending the key over plain http to a non-loopback host.
     pub allow_insecure_http: bool,
+    /// Let `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` apply to a loopback
+    /// gateway too (by default loopback is always reached directly).
+    pub proxy_loopback: bool,
+    /// Bytes of answer text and reasoning kept per request; the rest of the
+    /// stream is still read and measured, the answer marked truncated.
+    pub max_answer_bytes: usize,
 }
+
+/// Default of [`GatewayConfig::max_answer_bytes`] (`--max-answer-bytes`).
+pub const DEFAULT_MAX_ANSWER_BYTES: usize = 4 << 20;
+/// Largest `/models` body read; the catalog is cached whole.
+pub const MAX_CATALOG_BYTES: usize = 32 << 20;
+/// Largest `/credits` body read.
+pub const MAX_CREDITS_BYTES: usize = 1 << 20;
 
 impl GatewayConfig {
     /// Defaults for everything but the URL and key.
@@ -97,6 +111,8 @@ impl GatewayConfig {
             max_connections: 64,
             headers: Vec::new(),
             allow_insecure_http: false,
+            proxy_loopback: false,
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
         }
     }
 }
@@ -160,7 +176,9 @@ impl ChatWatch for () {}
 pub struct Outcome {
     /// Attempts made (1 = no retry). Timings are those of the last attempt.
     pub attempts: u32,
-    /// Start → first chunk with non-empty content, reasoning or tool-call delta.
+    /// Start → first chunk with non-empty content, reasoning or tool-call delta;
+    /// `None` for a non-streamed (JSON) answer, where no token came before
+    /// the whole.
     pub ttft: Option<Duration>,
     /// Start → `[DONE]` or clean end of stream; `None` on error.
     pub duration: Option<Duration>,
@@ -170,6 +188,9 @@ pub struct Outcome {
     pub chunks: u32,
     /// The gateway's `usage`; `None` when it sent none (never estimated).
     pub usage: Option<Usage>,
+    /// Row columns whose count in `usage` was absurd and is unknown (0 in
+    /// `usage`), e.g. `output_tokens` for `"completion_tokens": -5`.
+    pub usage_rejected: Vec<&'static str>,
     /// The gateway's own cost figure: `usage.cost`, else
     /// `provider_metadata.gateway.cost`.
     pub gateway_cost: Option<f64>,
@@ -181,6 +202,8 @@ pub struct Outcome {
     pub reasoning: String,
     /// Tool calls assembled from the stream, in index order.
     pub tool_calls: Vec<ToolCall>,
+    /// Text or reasoning went past `max_answer_bytes` and was cut there.
+    pub truncated: bool,
     pub error: Option<RequestError>,
 }
 
@@ -196,6 +219,18 @@ pub struct Credits {
 pub enum GatewayError {
     #[error("refusing to send the API key over plain http to {url}; use https, a loopback address, or --allow-insecure-http")]
     InsecureHttp { url: String },
+    #[error("refusing a gateway URL with a user name or password (`{url}`): evalgate sends the key as a Bearer token, and a URL is printed and stored in the run's files; remove the `user:password@` part and set the key in AI_GATEWAY_API_KEY (or --key-env)")]
+    UserInfo { url: String },
+    #[error("refusing to send the API key in cleartext through the proxy {proxy} to {url}: the gateway URL is plain http, so the proxy (and the network on the way) would read the key; use an https gateway, add the host to NO_PROXY, drop --proxy-loopback, or pass --allow-insecure-http")]
+    CleartextProxy { url: String, proxy: String },
+    #[error(
+        "{url} answered with more than {limit} MiB; a real {what} is far smaller: check --gateway"
+    )]
+    TooLarge {
+        url: String,
+        limit: usize,
+        what: &'static str,
+    },
     #[error("invalid gateway URL `{url}`: {reason}; it should look like https://ai-gateway.vercel.sh/v1")]
     InvalidUrl { url: String, reason: String },
     #[error("invalid header `{name}`: {reason}")]
@@ -242,6 +277,7 @@ pub struct Gateway {
     timeouts: Timeouts,
     retry: RetryPolicy,
     retries_used: AtomicU32,
+    max_answer_bytes: usize,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -260,11 +296,15 @@ impl Gateway {
     /// a key is set, unless `allow_insecure_http`.
     pub fn new(cfg: GatewayConfig) -> Result<Gateway, GatewayError> {
         let base = cfg.base_url.trim().trim_end_matches('/').to_string();
+        let shown = super::proxy::without_userinfo(&base);
         let invalid = |reason: &str| GatewayError::InvalidUrl {
-            url: base.clone(),
+            url: shown.clone(),
             reason: reason.to_string(),
         };
         let url = reqwest::Url::parse(&base).map_err(|e| invalid(&e.to_string()))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(GatewayError::UserInfo { url: shown });
+        }
         let host = url.host_str().ok_or_else(|| invalid("no host"))?;
         match url.scheme() {
             "https" => {}
@@ -276,6 +316,12 @@ impl Gateway {
                 ))
             }
         }
+        let route = super::proxy::route(
+            &url,
+            cfg.key.is_some() && !cfg.allow_insecure_http,
+            cfg.proxy_loopback,
+            &super::proxy::Matcher::from_env(),
+        )?;
         let mut headers = HeaderMap::new();
         for (name, value) in &cfg.headers {
             let bad = |reason: String| GatewayError::InvalidHeader {
@@ -296,7 +342,11 @@ impl Gateway {
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
         }
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if route == super::proxy::Route::Direct {
+            builder = builder.no_proxy();
+        }
+        let http = builder
             .use_rustls_tls()
             .http1_only()
             .tcp_nodelay(true)
@@ -319,7 +369,13 @@ impl Gateway {
             timeouts: cfg.timeouts,
             retry: cfg.retry,
             retries_used: AtomicU32::new(0),
+            max_answer_bytes: cfg.max_answer_bytes,
         })
+    }
+
+    /// Bytes of answer text and reasoning kept per request.
+    pub fn max_answer_bytes(&self) -> usize {
+        self.max_answer_bytes
     }
 
     /// The base URL (including `/v1`, no trailing slash).
@@ -409,14 +465,17 @@ impl Gateway {
 
     /// `GET {base}/credits`; `Ok(None)` when the gateway has no such endpoint.
     pub async fn credits(&self) -> Result<Option<Credits>, GatewayError> {
-        let Some(body) = self.get("credits").await? else {
+        let Some(body) = self
+            .get("credits", MAX_CREDITS_BYTES, "credits answer")
+            .await?
+        else {
             return Ok(None);
         };
         let url = self.url("credits");
         let c: wire::CreditsBody =
             serde_json::from_slice(&body).map_err(|e| GatewayError::Parse {
                 url: url.clone(),
-                message: e.to_string(),
+                message: self.scrub(&e.to_string()),
             })?;
         match (c.balance.as_f64(), c.total_used.as_f64()) {
             (Some(balance), Some(total_used)) => Ok(Some(Credits {
@@ -430,8 +489,14 @@ impl Gateway {
         }
     }
 
-    /// `GET {base}/{path}`: the body, or `None` on 404.
-    pub(crate) async fn get(&self, path: &str) -> Result<Option<Bytes>, GatewayError> {
+    /// `GET {base}/{path}`: the body (at most `limit` bytes, else an error
+    /// naming `what`), or `None` on 404.
+    pub(crate) async fn get(
+        &self,
+        path: &str,
+        limit: usize,
+        what: &'static str,
+    ) -> Result<Option<Bytes>, GatewayError> {
         let url = self.url(path);
         let transport = |e: reqwest::Error| GatewayError::Http {
             url: url.clone(),
@@ -441,12 +506,26 @@ impl Gateway {
         if let Some(t) = self.timeouts.total {
             rb = rb.timeout(t);
         }
-        let resp = rb.send().await.map_err(transport)?;
+        let mut resp = rb.send().await.map_err(transport)?;
         let status = resp.status().as_u16();
         if status == 404 {
             return Ok(None);
         }
-        let body = resp.bytes().await.map_err(transport)?;
+        let too_large = || GatewayError::TooLarge {
+            url: url.clone(),
+            limit: limit >> 20,
+            what,
+        };
+        if resp.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(bytes) = resp.chunk().await.map_err(transport)? {
+            if body.len() + bytes.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&bytes);
+        }
         if !(200..300).contains(&status) {
             return Err(GatewayError::Status {
                 url: url.clone(),
@@ -454,7 +533,7 @@ impl Gateway {
                 message: self.scrub(&wire::error_message(&body)),
             });
         }
-        Ok(Some(body))
+        Ok(Some(Bytes::from(body)))
     }
 
     fn url(&self, path: &str) -> String {
@@ -526,11 +605,20 @@ impl Gateway {
         }
     }
 
-    fn scrub(&self, text: &str) -> String {
+    /// `text` with the key replaced.
+    pub(crate) fn scrub(&self, text: &str) -> String {
         match &self.key {
             Some(k) => k.scrub(text),
             None => text.to_string(),
         }
+    }
+
+    /// The first `max` characters of `text`, the key scrubbed before the
+    /// cut: a key that straddles the cut is still replaced whole.
+    pub(crate) fn excerpt(&self, text: &str, max: usize) -> String {
+        let key_chars = self.key.as_ref().map_or(0, |k| k.expose().chars().count());
+        let head: String = text.chars().take(max + key_chars).collect();
+        trim_message(&self.scrub(&head), max)
     }
 
     /// Whether to try again, taking one retry from the run-wide budget if so.
@@ -569,15 +657,6 @@ impl Gateway {
         let ms = u64::try_from(exp.as_millis()).unwrap_or(u64::MAX);
         Duration::from_millis(rand::Rng::gen_range(&mut rand::thread_rng(), 0..=ms))
     }
-}
-
-/// Whether `host` (as in a URL) is the local machine.
-fn is_loopback(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.to_ascii_lowercase().ends_with(".localhost")
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// An error with its sources, `a: b: c`.

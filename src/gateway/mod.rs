@@ -3,6 +3,7 @@
 //! in [`crate::record`].
 pub mod catalog;
 pub mod client;
+mod proxy;
 pub mod sse;
 mod stream;
 #[cfg(test)]
@@ -15,5 +16,5 @@ pub mod wire;
 pub use crate::record::ErrorKind;
 pub use client::{
     ChatRequest, ChatWatch, Credits, Gateway, GatewayConfig, GatewayError, Outcome, RequestError,
-    RetryPolicy, Timeouts,
+    RetryPolicy, Timeouts, DEFAULT_MAX_ANSWER_BYTES,
 };

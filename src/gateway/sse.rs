@@ -27,8 +27,13 @@ pub enum Payload<'a> {
     Done,
 }
 
+/// The longest line (and the longest event's data) the parser keeps by
+/// default: a gateway sending one endless line must not grow memory without
+/// bound.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
 /// Incremental SSE parser. Feed it bytes as they arrive.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SseParser {
     /// Bytes of the current, unfinished line.
     line: Vec<u8>,
@@ -40,16 +45,56 @@ pub struct SseParser {
     after_cr: bool,
     /// `data` with invalid UTF-8 replaced, when it had any.
     lossy: String,
+    /// Longest line or event data kept, bytes.
+    max_line: usize,
+    /// A line or an event's data went past `max_line`: the parser stopped.
+    too_long: bool,
+}
+
+impl Default for SseParser {
+    fn default() -> Self {
+        SseParser::with_limit(MAX_LINE_BYTES)
+    }
 }
 
 impl SseParser {
-    /// An empty parser.
+    /// An empty parser with the default line limit ([`MAX_LINE_BYTES`]).
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// An empty parser that stops at a line or event longer than `max_line` bytes.
+    pub fn with_limit(max_line: usize) -> Self {
+        SseParser {
+            line: Vec::new(),
+            data: Vec::new(),
+            has_data: false,
+            after_cr: false,
+            lossy: String::new(),
+            max_line,
+            too_long: false,
+        }
+    }
+
+    /// Whether a line or an event went past the limit; once it did, the
+    /// parser ignores all further input (its buffers are freed).
+    pub fn too_long(&self) -> bool {
+        self.too_long
+    }
+
+    /// Give up on the stream: free the buffers, ignore the rest.
+    fn overflow(&mut self) {
+        self.too_long = true;
+        self.line = Vec::new();
+        self.data = Vec::new();
+        self.has_data = false;
+    }
+
     /// Consume `bytes`, handing every completed event to `sink`.
     pub fn feed(&mut self, mut bytes: &[u8], mut sink: impl FnMut(Payload<'_>)) {
+        if self.too_long {
+            return;
+        }
         if self.after_cr && !bytes.is_empty() {
             self.after_cr = false;
             if bytes[0] == b'\n' {
@@ -61,11 +106,17 @@ impl SseParser {
             if self.line.is_empty() {
                 self.take_line(&bytes[..i], &mut sink);
             } else {
+                if self.line.len() + i > self.max_line {
+                    return self.overflow();
+                }
                 self.line.extend_from_slice(&bytes[..i]);
                 let line = std::mem::take(&mut self.line);
                 self.take_line(&line, &mut sink);
                 self.line = line;
                 self.line.clear();
+            }
+            if self.too_long {
+                return;
             }
             bytes = &bytes[i + 1..];
             if line_end == b'\r' {
@@ -76,12 +127,18 @@ impl SseParser {
                 }
             }
         }
+        if self.line.len() + bytes.len() > self.max_line {
+            return self.overflow();
+        }
         self.line.extend_from_slice(bytes);
     }
 
     /// End of input: dispatch an event left without its closing blank line
     /// (lenient: some servers end with `data: [DONE]\n` and close).
     pub fn finish(&mut self, mut sink: impl FnMut(Payload<'_>)) {
+        if self.too_long {
+            return;
+        }
         if !self.line.is_empty() {
             let line = std::mem::take(&mut self.line);
             self.take_line(&line, &mut sink);
@@ -105,6 +162,9 @@ impl SseParser {
             None => (line, &b""[..]),
         };
         if field == b"data" {
+            if self.data.len() + value.len() + 1 > self.max_line {
+                return self.overflow();
+            }
             if self.has_data {
                 self.data.push(b'\n');
             }
@@ -115,7 +175,7 @@ impl SseParser {
     }
 
     fn dispatch(&mut self, sink: &mut impl FnMut(Payload<'_>)) {
-        if !self.has_data {
+        if !self.has_data || self.too_long {
             return;
         }
         self.has_data = false;
@@ -151,9 +211,14 @@ pub struct Chunk<'a> {
     pub tool_calls: Vec<ToolCallDelta<'a>>,
     /// Token counts when the chunk had `usage` with any token count.
     pub usage: Option<Usage>,
-    /// `usage.cost`, USD.
+    /// Row columns (`output_tokens`, ...) whose count in `usage` was absurd
+    /// (negative, fractional, above 2^53, not a number): 0 in `usage`,
+    /// unknown in the row.
+    pub usage_rejected: Vec<&'static str>,
+    /// `usage.cost`, USD, as sent: negative, infinite or NaN (a string that
+    /// is no number) when the gateway sent such a value.
     pub usage_cost: Option<f64>,
-    /// `provider_metadata.gateway.cost`, USD.
+    /// `provider_metadata.gateway.cost`, USD, as sent (see `usage_cost`).
     pub metadata_cost: Option<f64>,
     /// `provider_metadata.gateway.routing.finalProvider`, else `provider`.
     pub provider: Option<Cow<'a, str>>,
@@ -177,20 +242,19 @@ pub struct StreamError {
     pub code: Option<String>,
 }
 
-/// A data payload that is not the JSON chunk we expect.
+/// A data payload that is not the JSON chunk we expect. It holds serde's
+/// message only: the caller quotes the payload, after scrubbing the key from
+/// it (scrub first, then cut, or a key at the cut would leak in part).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("malformed stream chunk: {message} in `{excerpt}`")]
+#[error("malformed stream chunk: {message}")]
 pub struct MalformedChunk {
     pub message: String,
-    /// The start of the offending payload.
-    pub excerpt: String,
 }
 
 /// Interpret one `data:` payload.
 pub fn parse_chunk(data: &str) -> Result<Chunk<'_>, MalformedChunk> {
     let raw: RawChunk<'_> = serde_json::from_str(data).map_err(|e| MalformedChunk {
         message: e.to_string(),
-        excerpt: data.chars().take(120).collect(),
     })?;
     let choices = raw.choices.unwrap_or_default();
     let mut chunk = Chunk {
@@ -202,24 +266,41 @@ pub fn parse_chunk(data: &str) -> Result<Chunk<'_>, MalformedChunk> {
         ..Chunk::default()
     };
     if let Some(u) = raw.usage {
-        chunk.usage_cost = u.cost.as_ref().and_then(NumOrStr::as_f64);
-        if u.prompt_tokens.is_some() || u.completion_tokens.is_some() {
-            let pd = u.prompt_tokens_details.unwrap_or_default();
-            let cd = u.completion_tokens_details.unwrap_or_default();
+        chunk.usage_cost = u.cost.as_ref().and_then(NumOrStr::as_f64_raw);
+        let pd = u.prompt_tokens_details.unwrap_or_default();
+        let cd = u.completion_tokens_details.unwrap_or_default();
+        let write = match u.cache_creation_input_tokens {
+            Count::Absent => pd.cache_write_tokens,
+            given => given,
+        };
+        let counts = [
+            ("input_tokens", u.prompt_tokens),
+            ("output_tokens", u.completion_tokens),
+            ("reasoning_tokens", cd.reasoning_tokens),
+            ("cached_tokens", pd.cached_tokens),
+            ("cache_write_tokens", write),
+        ];
+        let mut value = [0u64; 5];
+        for (i, (name, count)) in counts.into_iter().enumerate() {
+            match count {
+                Count::Valid(n) => value[i] = n,
+                Count::Rejected => chunk.usage_rejected.push(name),
+                Count::Absent => {}
+            }
+        }
+        let main_given = |c: Count| !matches!(c, Count::Absent);
+        if main_given(u.prompt_tokens) || main_given(u.completion_tokens) {
             chunk.usage = Some(Usage {
-                input_tokens: u.prompt_tokens.unwrap_or(0),
-                output_tokens: u.completion_tokens.unwrap_or(0),
-                reasoning_tokens: cd.reasoning_tokens.unwrap_or(0),
-                cached_tokens: pd.cached_tokens.unwrap_or(0),
-                cache_write_tokens: u
-                    .cache_creation_input_tokens
-                    .or(pd.cache_write_tokens)
-                    .unwrap_or(0),
+                input_tokens: value[0],
+                output_tokens: value[1],
+                reasoning_tokens: value[2],
+                cached_tokens: value[3],
+                cache_write_tokens: value[4],
             });
         }
     }
     if let Some(gw) = raw.provider_metadata.and_then(|m| m.gateway) {
-        chunk.metadata_cost = gw.cost.as_ref().and_then(NumOrStr::as_f64);
+        chunk.metadata_cost = gw.cost.as_ref().and_then(NumOrStr::as_f64_raw);
         chunk.provider = gw.routing.and_then(|r| r.final_provider).map(|t| t.0);
     }
     if chunk.provider.is_none() {
@@ -366,15 +447,15 @@ struct RawReasoningDetail<'a> {
 #[derive(Deserialize)]
 struct RawUsage {
     #[serde(default)]
-    prompt_tokens: Option<u64>,
+    prompt_tokens: Count,
     #[serde(default)]
-    completion_tokens: Option<u64>,
+    completion_tokens: Count,
     #[serde(default)]
     prompt_tokens_details: Option<RawPromptDetails>,
     #[serde(default)]
     completion_tokens_details: Option<RawCompletionDetails>,
     #[serde(default)]
-    cache_creation_input_tokens: Option<u64>,
+    cache_creation_input_tokens: Count,
     #[serde(default)]
     cost: Option<NumOrStr>,
 }
@@ -382,15 +463,102 @@ struct RawUsage {
 #[derive(Deserialize, Default)]
 struct RawPromptDetails {
     #[serde(default)]
-    cached_tokens: Option<u64>,
+    cached_tokens: Count,
     #[serde(default)]
-    cache_write_tokens: Option<u64>,
+    cache_write_tokens: Count,
 }
 
 #[derive(Deserialize, Default)]
 struct RawCompletionDetails {
     #[serde(default)]
-    reasoning_tokens: Option<u64>,
+    reasoning_tokens: Count,
+}
+
+/// A token count as gateways send it: an integer, an integral float (`5.0`)
+/// or a decimal string (`"12"`). Anything else (negative, fractional, above
+/// 2^53, another type) is `Rejected` for this field alone: one absurd field
+/// never discards the answer or the other counts.
+#[derive(Clone, Copy, Default)]
+enum Count {
+    /// Not sent, or `null`.
+    #[default]
+    Absent,
+    Valid(u64),
+    Rejected,
+}
+
+/// Above this a float no longer holds every integer exactly.
+const MAX_COUNT: u64 = 1 << 53;
+
+impl Count {
+    fn from_u64(v: u64) -> Count {
+        if v <= MAX_COUNT {
+            Count::Valid(v)
+        } else {
+            Count::Rejected
+        }
+    }
+
+    fn from_f64(v: f64) -> Count {
+        if (0.0..=MAX_COUNT as f64).contains(&v) && v.fract() == 0.0 {
+            Count::Valid(v as u64)
+        } else {
+            Count::Rejected
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Count;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a token count")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Count, E> {
+                Ok(Count::from_u64(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Count, E> {
+                Ok(u64::try_from(v).map_or(Count::Rejected, Count::from_u64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Count, E> {
+                Ok(Count::from_f64(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Count, E> {
+                Ok(v.trim()
+                    .parse::<f64>()
+                    .map_or(Count::Rejected, Count::from_f64))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Count, E> {
+                Ok(Count::Rejected)
+            }
+            fn visit_unit<E>(self) -> Result<Count, E> {
+                Ok(Count::Absent)
+            }
+            fn visit_none<E>(self) -> Result<Count, E> {
+                Ok(Count::Absent)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Count, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Count::Rejected)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Count, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Count::Rejected)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Deserialize)]
@@ -428,6 +596,17 @@ impl NumOrStr {
             NumOrStr::Str(s) => s.trim().parse().ok(),
         }
         .filter(|n: &f64| n.is_finite())
+    }
+
+    /// The number as sent, not checked: a cost that is negative, not
+    /// finite or not a number at all (NaN) is told apart from no cost.
+    /// An empty string is no figure at all (`None`).
+    pub(crate) fn as_f64_raw(&self) -> Option<f64> {
+        match self {
+            NumOrStr::Num(n) => Some(*n),
+            NumOrStr::Str(s) if s.trim().is_empty() => None,
+            NumOrStr::Str(s) => Some(s.trim().parse().unwrap_or(f64::NAN)),
+        }
     }
 
     pub(crate) fn into_string(self) -> String {

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use futures::StreamExt;
-use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 
 use super::client::{error_chain, ChatWatch, Gateway, Outcome, RequestError, Timeouts};
-use super::sse::{parse_chunk, Payload, SseParser};
+use super::sse::{parse_chunk, Payload, SseParser, MAX_LINE_BYTES};
 use super::toolcalls::ToolCallAssembler;
 use super::wire;
 use crate::record::ErrorKind;
@@ -24,6 +24,8 @@ pub(crate) struct Attempt {
 
 /// Error bodies are read up to this size; the message is trimmed anyway.
 const MAX_ERROR_BODY: usize = 64 * 1024;
+/// Characters of an offending payload quoted in an error message.
+const EXCERPT_CHARS: usize = 120;
 /// After `[DONE]`, how long to wait for the body's end so the connection
 /// goes back to the pool instead of being closed.
 const DRAIN_AFTER_DONE: Duration = Duration::from_secs(1);
@@ -45,7 +47,7 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes, watch: &mut dyn ChatWatch) ->
         idle: t.idle,
         timeouts: t.clone(),
     };
-    let mut col = Collector::new(start);
+    let mut col = Collector::new(start, gw.max_answer_bytes());
     let fail = |col: Collector, kind, msg: &str, status| Attempt {
         outcome: col.finish(Some(gw.request_error(kind, msg, status))),
         retry_after: None,
@@ -75,8 +77,26 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes, watch: &mut dyn ChatWatch) ->
         };
     }
 
+    match body_kind(resp.headers()) {
+        BodyKind::EventStream => {}
+        BodyKind::Json => {
+            let failure = read_json_answer(gw, resp, &limits, &mut deadline, &mut col).await;
+            let error = failure.map(|(kind, msg)| gw.request_error(kind, &msg, None));
+            return Attempt {
+                outcome: col.finish(error),
+                retry_after: None,
+            };
+        }
+        BodyKind::Other(what) => {
+            let body = read_error_body(resp, &limits, &mut deadline).await;
+            let excerpt = gw.excerpt(&String::from_utf8_lossy(&body), EXCERPT_CHARS);
+            let msg = format!("HTTP 200 with {what}, not an event stream: `{excerpt}`");
+            return fail(col, ErrorKind::NotAStream, &msg, None);
+        }
+    }
+
     let mut stream = resp.bytes_stream();
-    let mut parser = SseParser::new();
+    let mut parser = SseParser::with_limit(MAX_LINE_BYTES);
     let mut last_byte = Instant::now();
     let failure: Option<(ErrorKind, String)> = 'read: loop {
         let limit = limits.next(last_byte, col.out.ttft.is_some());
@@ -92,7 +112,7 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes, watch: &mut dyn ChatWatch) ->
         let mut sink = |ev: Payload<'_>| {
             if stop.is_none() && !col.done {
                 if let Err(e) = col.event(ev, now) {
-                    stop = Some(e);
+                    stop = Some(quote_payload(gw, e, ev));
                 }
             }
         };
@@ -121,6 +141,21 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes, watch: &mut dyn ChatWatch) ->
         if let Some(e) = stop {
             break 'read Some(e);
         }
+        if parser.too_long() {
+            let msg = format!(
+                "a line of the stream is longer than {} MiB; the gateway sent no line break",
+                MAX_LINE_BYTES >> 20
+            );
+            break Some((ErrorKind::MalformedStream, msg));
+        }
+        if col.data_events == 0 && (col.done || eof) {
+            let msg = if col.done {
+                "the gateway answered with only [DONE], no answer chunk"
+            } else {
+                "the gateway answered HTTP 200 with no answer chunk (an empty body)"
+            };
+            break Some((ErrorKind::EmptyAnswer, msg.to_string()));
+        }
         if col.done || (eof && col.out.finish_reason.is_some()) {
             col.end = Some(now);
             break None;
@@ -138,6 +173,115 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes, watch: &mut dyn ChatWatch) ->
     Attempt {
         outcome: col.finish(error),
         retry_after: None,
+    }
+}
+
+/// What a 200 answer's headers say its body is.
+enum BodyKind {
+    /// `text/event-stream` (or `text/plain`, or no content type: lenient).
+    EventStream,
+    /// A non-streamed completion (`application/json`).
+    Json,
+    /// Anything else, described for the error message.
+    Other(String),
+}
+
+fn body_kind(headers: &HeaderMap) -> BodyKind {
+    let header = |name| {
+        headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+            .unwrap_or_default()
+    };
+    // reqwest is built without decompression and asks for none, so a
+    // compressed body is one no parser here can read.
+    let encoding = header(CONTENT_ENCODING);
+    if !encoding.is_empty() && !encoding.eq_ignore_ascii_case("identity") {
+        return BodyKind::Other(format!(
+            "a compressed body (content-encoding: {encoding}), which evalgate does not decode (it asks for an uncompressed stream)"
+        ));
+    }
+    let full = header(CONTENT_TYPE);
+    let mime = full
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match mime.as_str() {
+        "" | "text/event-stream" | "text/plain" => BodyKind::EventStream,
+        "application/json" => BodyKind::Json,
+        m if m.ends_with("+json") => BodyKind::Json,
+        _ => BodyKind::Other(format!("content type `{full}`")),
+    }
+}
+
+/// A non-streamed completion: `choices[0].message` in one JSON body. It is
+/// an answer without a TTFT (no token arrived before the whole answer did);
+/// its duration runs to the end of the body.
+async fn read_json_answer(
+    gw: &Gateway,
+    resp: reqwest::Response,
+    limits: &Limits,
+    deadline: &mut Deadline,
+    col: &mut Collector,
+) -> Option<(ErrorKind, String)> {
+    let mut stream = resp.bytes_stream();
+    let mut body = Vec::new();
+    let mut last = Instant::now();
+    loop {
+        match deadline
+            .within(limits.next(last, false), stream.next())
+            .await
+        {
+            Err(kind) => return Some((kind, limits.message(kind))),
+            Ok(Some(Err(e))) => return Some((ErrorKind::StreamInterrupted, error_chain(&e))),
+            Ok(None) => break,
+            Ok(Some(Ok(bytes))) => {
+                last = Instant::now();
+                if body.len() + bytes.len() > MAX_LINE_BYTES {
+                    let msg = format!(
+                        "the JSON answer is larger than {} MiB",
+                        MAX_LINE_BYTES >> 20
+                    );
+                    return Some((ErrorKind::MalformedStream, msg));
+                }
+                body.extend_from_slice(&bytes);
+            }
+        }
+    }
+    let now = Instant::now();
+    let text = String::from_utf8_lossy(&body);
+    if text.trim().is_empty() {
+        let msg = "the gateway answered HTTP 200 with an empty JSON body";
+        return Some((ErrorKind::EmptyAnswer, msg.to_string()));
+    }
+    let ev = Payload::Data(&text);
+    if let Err(e) = col.event(ev, now) {
+        return Some(quote_payload(gw, e, ev));
+    }
+    if !col.has_answer() {
+        let excerpt = gw.excerpt(&text, EXCERPT_CHARS);
+        let msg = format!(
+            "HTTP 200 with a JSON body that is neither a stream nor a completion (no choices[0].message): `{excerpt}`"
+        );
+        return Some((ErrorKind::NotAStream, msg));
+    }
+    col.out.ttft = None;
+    col.out.itl_us.clear();
+    col.end = Some(now);
+    None
+}
+
+/// A malformed payload's error quotes the start of the payload, with the
+/// key scrubbed before the quote is cut.
+fn quote_payload(gw: &Gateway, e: (ErrorKind, String), ev: Payload<'_>) -> (ErrorKind, String) {
+    match (e.0, ev) {
+        (ErrorKind::MalformedStream, Payload::Data(d)) => {
+            let excerpt = gw.excerpt(d, EXCERPT_CHARS);
+            (e.0, format!("{} in `{excerpt}`", e.1))
+        }
+        _ => e,
     }
 }
 
@@ -277,6 +421,11 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 struct Collector {
     start: Instant,
     out: Outcome,
+    /// Bytes of text and reasoning kept together; the rest is measured
+    /// (timings, usage) but not stored.
+    max_answer: usize,
+    /// `data` events seen (`[DONE]` excluded).
+    data_events: u64,
     last_token: Option<Instant>,
     usage_cost: Option<f64>,
     metadata_cost: Option<f64>,
@@ -287,10 +436,12 @@ struct Collector {
 }
 
 impl Collector {
-    fn new(start: Instant) -> Self {
+    fn new(start: Instant, max_answer: usize) -> Self {
         Collector {
             start,
             out: Outcome::default(),
+            max_answer,
+            data_events: 0,
             last_token: None,
             usage_cost: None,
             metadata_cost: None,
@@ -309,6 +460,7 @@ impl Collector {
             }
             Payload::Data(d) => d,
         };
+        self.data_events += 1;
         let mut chunk =
             parse_chunk(data).map_err(|e| (ErrorKind::MalformedStream, e.to_string()))?;
         if self.out.generation_id.is_none() {
@@ -325,21 +477,24 @@ impl Collector {
         if chunk.has_text() || tool_data {
             match self.last_token {
                 None => self.out.ttft = Some(at - self.start),
-                Some(prev) => {
+                // Gaps are kept up to the answer limit too (4 bytes each).
+                Some(prev) if self.out.itl_us.len() < self.max_answer / 4 => {
                     let gap = u32::try_from((at - prev).as_micros()).unwrap_or(u32::MAX);
                     self.out.itl_us.push(gap);
                 }
+                Some(_) => {}
             }
             self.last_token = Some(at);
-            self.out.chunks += 1;
-            self.out.text.push_str(&chunk.content);
-            self.out.reasoning.push_str(&chunk.reasoning);
+            self.out.chunks = self.out.chunks.saturating_add(1);
+            self.store(&chunk.content, false);
+            self.store(&chunk.reasoning, true);
         }
         if let Some(f) = chunk.finish_reason {
             self.out.finish_reason = Some(f.into_owned());
         }
         if chunk.usage.is_some() {
             self.out.usage = chunk.usage;
+            self.out.usage_rejected = std::mem::take(&mut chunk.usage_rejected);
         }
         self.usage_cost = chunk.usage_cost.or(self.usage_cost);
         self.metadata_cost = chunk.metadata_cost.or(self.metadata_cost);
@@ -359,6 +514,39 @@ impl Collector {
             return Err((ErrorKind::StreamError, msg));
         }
         Ok(())
+    }
+
+    /// Append to the text (or reasoning) within the answer limit, which
+    /// text and reasoning share; past it, cut at a character boundary and
+    /// mark the answer truncated.
+    fn store(&mut self, piece: &str, reasoning: bool) {
+        if piece.is_empty() {
+            return;
+        }
+        let used = self.out.text.len() + self.out.reasoning.len();
+        let room = self.max_answer.saturating_sub(used);
+        let mut take = piece.len().min(room);
+        while !piece.is_char_boundary(take) {
+            take -= 1;
+        }
+        if take < piece.len() {
+            self.out.truncated = true;
+        }
+        let buf = if reasoning {
+            &mut self.out.reasoning
+        } else {
+            &mut self.out.text
+        };
+        buf.push_str(&piece[..take]);
+    }
+
+    /// Whether anything of an answer arrived: text, a tool call, a finish
+    /// reason or usage.
+    fn has_answer(&self) -> bool {
+        self.out.chunks > 0
+            || !self.tools.is_empty()
+            || self.out.finish_reason.is_some()
+            || self.out.usage.is_some()
     }
 
     fn finish(mut self, error: Option<RequestError>) -> Outcome {

@@ -17,6 +17,18 @@ fn usage(input: u64, output: u64, cached: u64, write: u64) -> Usage {
 }
 
 #[test]
+fn a_negative_or_non_finite_gateway_cost_is_invalid_and_not_replaced() {
+    let u = usage(1000, 100, 0, 0);
+    let prices = ModelPrices::per_million(1.0, 2.0, None, None);
+    for bad in [-0.5, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let got = resolve_cost(Some(bad), Some(&u), Some(&prices), || None);
+        assert_eq!(got, (None, CostSource::Invalid), "{bad}");
+    }
+    let got = resolve_cost(Some(0.0), Some(&u), Some(&prices), || None);
+    assert_eq!(got, (Some(0.0), CostSource::Gateway));
+}
+
+#[test]
 fn flat_prices() {
     // $1.25 / M input, $10 / M output: 1000 in + 500 out.
     let p = ModelPrices::per_million(1.25, 10.0, None, None);

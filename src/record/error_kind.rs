@@ -24,10 +24,14 @@ pub enum ErrorKind {
     MalformedStream,
     BudgetExceeded,
     Cancelled,
+    /// HTTP 200 with a body that is no event stream (HTML, a compressed body).
+    NotAStream,
+    /// HTTP 200 with no answer at all: an empty body, or only `[DONE]`.
+    EmptyAnswer,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 15] = [
+    pub const ALL: [ErrorKind; 17] = [
         ErrorKind::Auth,
         ErrorKind::Forbidden,
         ErrorKind::ModelNotFound,
@@ -43,6 +47,8 @@ impl ErrorKind {
         ErrorKind::MalformedStream,
         ErrorKind::BudgetExceeded,
         ErrorKind::Cancelled,
+        ErrorKind::NotAStream,
+        ErrorKind::EmptyAnswer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +68,8 @@ impl ErrorKind {
             ErrorKind::MalformedStream => "malformed_stream",
             ErrorKind::BudgetExceeded => "budget_exceeded",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::NotAStream => "not_a_stream",
+            ErrorKind::EmptyAnswer => "empty_answer",
         }
     }
 
@@ -92,7 +100,9 @@ impl ErrorKind {
             ErrorKind::TimeoutTotal => "the request took too long; raise --timeout or lower max_tokens",
             ErrorKind::StreamInterrupted => "the connection dropped mid-answer; rerun with --retry-midstream to retry these",
             ErrorKind::StreamError => "the gateway reported an error mid-stream; see error_message",
-            ErrorKind::MalformedStream => "the gateway sent a chunk that is not valid JSON; see error_message",
+            ErrorKind::MalformedStream => "the gateway sent a chunk that is not valid JSON, or a line over the 16 MiB limit; see error_message",
+            ErrorKind::NotAStream => "the gateway answered 200 with something other than an event stream (see the content type in error_message); check --gateway: a login page or proxy may answer instead",
+            ErrorKind::EmptyAnswer => "the gateway answered 200 without any answer chunk; check the model id and the gateway's logs for this generation",
             ErrorKind::BudgetExceeded => "the --max-cost / --max-requests budget stopped the run; raise it or resume with --resume",
             ErrorKind::Cancelled => "the run was interrupted; finish it with `evalgate run --resume <RUN_DIR>`",
             ErrorKind::BadRequest => "the gateway rejected the request body; check max_tokens, temperature and messages",

@@ -1,6 +1,7 @@
 //! `summary.csv` (one row per model) and `requests.csv` (one row per request,
 //! streamed to disk as rows complete, so memory stays flat).
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{Exporter, Records, ReportError, RunSummary};
+use crate::cells::{csv_cell, csv_uncell};
 use crate::metrics::ModelStats;
 use crate::record::{CostSource, ErrorKind, RequestRow, Status};
 
@@ -46,11 +48,40 @@ impl SummaryCsv {
             .map_err(err)?;
         for model in &summary.models {
             let cells = ordered_fields(model)?;
-            w.write_record(cells.iter().map(|(_, v)| cell(v)))
+            w.write_record(cells.iter().map(|(_, v)| safe(cell(v))))
                 .map_err(err)?;
         }
         w.into_inner().map_err(|e| err(e.into_error().into()))
     }
+}
+
+/// A cell no spreadsheet runs as a formula ([`csv_cell`]).
+fn safe(text: String) -> String {
+    match csv_cell(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(quoted) => quoted,
+    }
+}
+
+/// Any list of records (structs whose fields are plain values) as CSV, a
+/// header from the field names, every cell spreadsheet-safe: for the small
+/// derived tables (`trend`, `sweep.csv`).
+pub fn safe_csv<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, ReportError> {
+    let err = |source| ReportError::Csv {
+        context: "cannot write CSV".into(),
+        source,
+    };
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    for (i, row) in rows.iter().enumerate() {
+        let cells = ordered_fields(row)?;
+        if i == 0 {
+            w.write_record(cells.iter().map(|(k, _)| k.as_str()))
+                .map_err(err)?;
+        }
+        w.write_record(cells.iter().map(|(_, v)| safe(cell(v))))
+            .map_err(err)?;
+    }
+    w.into_inner().map_err(|e| err(e.into_error().into()))
 }
 
 /// A struct's fields in declaration order, read back from its JSON (a
@@ -105,7 +136,7 @@ fn cell(v: &serde_json::Value) -> String {
 }
 
 /// `requests.csv` columns: [`RequestRow`]'s fields, in order.
-pub const REQUEST_COLUMNS: [&str; 30] = [
+pub const REQUEST_COLUMNS: [&str; 31] = [
     "job",
     "suite",
     "case_id",
@@ -136,6 +167,7 @@ pub const REQUEST_COLUMNS: [&str; 30] = [
     "send_lag_ms",
     "slo_met",
     "tool_calls",
+    "truncated",
 ];
 
 /// A float written with exactly 3 decimals (milliseconds, tokens/s).
@@ -147,17 +179,18 @@ impl Serialize for Fixed3 {
     }
 }
 
-/// How one [`RequestRow`] is written: same fields, times at 3 decimals.
+/// How one [`RequestRow`] is written: same fields, times at 3 decimals,
+/// text cells spreadsheet-safe ([`csv_cell`]).
 #[derive(Serialize)]
 struct CsvRow<'a> {
     job: u64,
-    suite: &'a str,
-    case_id: &'a str,
-    model: &'a str,
+    suite: Cow<'a, str>,
+    case_id: Cow<'a, str>,
+    model: Cow<'a, str>,
     repeat: u32,
     status: Status,
     error_kind: Option<ErrorKind>,
-    error_message: Option<&'a str>,
+    error_message: Option<Cow<'a, str>>,
     attempts: u32,
     queue_ms: Option<Fixed3>,
     ttft_ms: Option<Fixed3>,
@@ -171,28 +204,30 @@ struct CsvRow<'a> {
     cache_write_tokens: Option<u64>,
     cost_usd: Option<f64>,
     cost_source: CostSource,
-    generation_id: Option<&'a str>,
-    provider: Option<&'a str>,
-    finish_reason: Option<&'a str>,
+    generation_id: Option<Cow<'a, str>>,
+    provider: Option<Cow<'a, str>>,
+    finish_reason: Option<Cow<'a, str>>,
     passed: Option<bool>,
     score: Option<f64>,
-    failed_checks: Option<&'a str>,
+    failed_checks: Option<Cow<'a, str>>,
     send_lag_ms: Option<Fixed3>,
     slo_met: Option<bool>,
     tool_calls: Option<u32>,
+    truncated: bool,
 }
 
 impl<'a> From<&'a RequestRow> for CsvRow<'a> {
     fn from(r: &'a RequestRow) -> Self {
+        let opt = |v: &'a Option<String>| v.as_deref().map(csv_cell);
         CsvRow {
             job: r.job,
-            suite: &r.suite,
-            case_id: &r.case_id,
-            model: &r.model,
+            suite: csv_cell(&r.suite),
+            case_id: csv_cell(&r.case_id),
+            model: csv_cell(&r.model),
             repeat: r.repeat,
             status: r.status,
             error_kind: r.error_kind,
-            error_message: r.error_message.as_deref(),
+            error_message: opt(&r.error_message),
             attempts: r.attempts,
             queue_ms: r.queue_ms.map(Fixed3),
             ttft_ms: r.ttft_ms.map(Fixed3),
@@ -206,15 +241,16 @@ impl<'a> From<&'a RequestRow> for CsvRow<'a> {
             cache_write_tokens: r.cache_write_tokens,
             cost_usd: r.cost_usd,
             cost_source: r.cost_source,
-            generation_id: r.generation_id.as_deref(),
-            provider: r.provider.as_deref(),
-            finish_reason: r.finish_reason.as_deref(),
+            generation_id: opt(&r.generation_id),
+            provider: opt(&r.provider),
+            finish_reason: opt(&r.finish_reason),
             passed: r.passed,
             score: r.score,
-            failed_checks: r.failed_checks.as_deref(),
+            failed_checks: opt(&r.failed_checks),
             send_lag_ms: r.send_lag_ms.map(Fixed3),
             slo_met: r.slo_met,
             tool_calls: r.tool_calls,
+            truncated: r.truncated,
         }
     }
 }
@@ -296,15 +332,23 @@ pub fn stream_requests(
     path: &Path,
 ) -> Result<impl Iterator<Item = Result<RequestRow, ReportError>>, ReportError> {
     let context = format!("cannot read {}", path.display());
-    let reader = ::csv::Reader::from_path(path).map_err(|source| ReportError::Csv {
+    let err = move |source| ReportError::Csv {
         context: context.clone(),
         source,
-    })?;
-    Ok(reader.into_deserialize::<RequestRow>().map(move |r| {
-        r.map_err(|source| ReportError::Csv {
-            context: context.clone(),
-            source,
-        })
+    };
+    let mut reader = ::csv::Reader::from_path(path).map_err(&err)?;
+    let header = reader.headers().map_err(&err)?.clone();
+    // Cells were written spreadsheet-safe; read back what was meant (only
+    // a record with a cell starting with `'` needs copying).
+    Ok(reader.into_records().map(move |r| {
+        let raw = r.map_err(&err)?;
+        let row = if raw.iter().any(|cell| cell.starts_with('\'')) {
+            let plain: ::csv::StringRecord = raw.iter().map(csv_uncell).collect();
+            plain.deserialize::<RequestRow>(Some(&header))
+        } else {
+            raw.deserialize::<RequestRow>(Some(&header))
+        };
+        row.map_err(&err)
     }))
 }
 

@@ -1,7 +1,10 @@
 //! `junit.xml`: one `<testsuite>` per model, one `<testcase>` per request, so
 //! Jenkins, GitLab and GitHub test reporters show failing answers as failing
 //! tests. Follows the common (Jenkins/Ant) JUnit schema: inside a testcase,
-//! `skipped`, then `error`, then `failure`, then `system-out`.
+//! `skipped`, then `error`, then `failure`, then `system-out`; only the
+//! attributes the Jenkins xUnit schema (junit-10.xsd) allows: `<testsuites>`
+//! has no `skipped` (its `<testsuite>`s do), and `time` is plain decimal
+//! seconds.
 
 use std::fmt::Write as _;
 
@@ -85,9 +88,12 @@ impl Exporter for Junit {
         });
         write!(
             out,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" {}>\n",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{}\">\n",
             escape(suite_name, true),
-            counts(&total)
+            total.tests,
+            total.failures,
+            total.errors,
+            decimal_seconds(total.seconds)
         )
         .map_err(&io)?;
         let mut case = String::new();
@@ -114,9 +120,20 @@ impl Exporter for Junit {
 
 fn counts(s: &Counts) -> String {
     format!(
-        "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\"",
-        s.tests, s.failures, s.errors, s.skipped, s.seconds
+        "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\"",
+        s.tests,
+        s.failures,
+        s.errors,
+        s.skipped,
+        decimal_seconds(s.seconds)
     )
+}
+
+/// Seconds as the schemas' `xs:decimal`: digits, a point, three decimals;
+/// never an exponent, a sign or `NaN`/`inf`.
+fn decimal_seconds(s: f64) -> String {
+    let s = if s.is_finite() { s.max(0.0) } else { 0.0 };
+    format!("{s:.3}")
 }
 
 /// Render one record as a `<testcase>` into `out`.
@@ -191,9 +208,10 @@ fn testcase(out: &mut String, suite_name: &str, rec: &ResponseRecord) {
         );
     }
     let open = format!(
-        "    <testcase classname=\"{}\" name=\"{}\" time=\"{seconds:.3}\"",
+        "    <testcase classname=\"{}\" name=\"{}\" time=\"{}\"",
         escape(&format!("{suite_name}.{}", row.model), true),
         escape(&format!("{}#{}", row.case_id, row.repeat), true),
+        decimal_seconds(seconds),
     );
     if children.is_empty() {
         let _ = writeln!(out, "{open}/>");

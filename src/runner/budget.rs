@@ -70,7 +70,18 @@ pub(super) fn resolve_cost(
     let listed = catalog
         .and_then(|c| c.get(model))
         .and_then(|m| m.pricing.as_ref());
-    pricing::resolve_cost(outcome.gateway_cost, outcome.usage.as_ref(), listed, || {
+    // Prices × tokens only when the tokens priced were all given sanely.
+    let priced = [
+        "input_tokens",
+        "output_tokens",
+        "cached_tokens",
+        "cache_write_tokens",
+    ];
+    let usage = outcome
+        .usage
+        .as_ref()
+        .filter(|_| !outcome.usage_rejected.iter().any(|f| priced.contains(f)));
+    pricing::resolve_cost(outcome.gateway_cost, usage, listed, || {
         suite_prices(suite, model)
     })
 }

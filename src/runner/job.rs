@@ -89,7 +89,12 @@ pub(super) fn build_record(
     let model = &ctx.models[key.model_index as usize];
     let (cost_usd, cost_source) = resolve_cost(&outcome, model, ctx.catalog.as_deref(), &ctx.suite);
     let usage = outcome.usage;
-    let out_tokens = usage.map(|u| u.output_tokens);
+    // A count the gateway sent as an absurd value is unknown, not 0.
+    let count = |column: &'static str, pick: fn(&crate::record::Usage) -> u64| {
+        let rejected = outcome.usage_rejected.contains(&column);
+        usage.as_ref().filter(|_| !rejected).map(pick)
+    };
+    let out_tokens = count("output_tokens", |u| u.output_tokens);
     let streaming = match (outcome.ttft, outcome.duration) {
         (Some(t), Some(d)) if d > t => Some(d - t),
         _ => None,
@@ -121,11 +126,11 @@ pub(super) fn build_record(
         duration_ms: outcome.duration.map(ms),
         tpot_ms,
         tokens_per_s,
-        input_tokens: usage.map(|u| u.input_tokens),
+        input_tokens: count("input_tokens", |u| u.input_tokens),
         output_tokens: out_tokens,
-        reasoning_tokens: usage.map(|u| u.reasoning_tokens),
-        cached_tokens: usage.map(|u| u.cached_tokens),
-        cache_write_tokens: usage.map(|u| u.cache_write_tokens),
+        reasoning_tokens: count("reasoning_tokens", |u| u.reasoning_tokens),
+        cached_tokens: count("cached_tokens", |u| u.cached_tokens),
+        cache_write_tokens: count("cache_write_tokens", |u| u.cache_write_tokens),
         cost_usd,
         cost_source,
         generation_id: outcome.generation_id,
@@ -135,6 +140,7 @@ pub(super) fn build_record(
         score: None,
         failed_checks: None,
         send_lag_ms: None,
+        truncated: outcome.truncated,
         slo_met: None,
         tool_calls: Some(outcome.tool_calls.len() as u32),
     };

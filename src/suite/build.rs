@@ -17,6 +17,7 @@ use super::raw::RawSuite;
 use super::request;
 use super::template::Templates;
 use super::types::{Suite, SuiteTimeouts};
+use crate::cells::clean_id;
 
 /// Collects problems for one file.
 pub(crate) struct Problems<'a> {
@@ -64,7 +65,14 @@ pub(crate) fn build(
         );
     }
 
-    let models = raw.models.clone().unwrap_or_default();
+    // NUL and bidi controls would make an id print as something else in
+    // every report: they are dropped here, once, for every output.
+    let models: Vec<String> = raw
+        .models
+        .iter()
+        .flatten()
+        .map(|m| clean_id(m).into_owned())
+        .collect();
     if raw.models.as_ref().is_some_and(Vec::is_empty) {
         p.add(
             lines.top_key("models"),
@@ -160,7 +168,10 @@ pub(crate) fn build(
                 );
             }
         }
-        for case in build_entry(i, rc, &mut shared, &mut p) {
+        for mut case in build_entry(i, rc, &mut shared, &mut p) {
+            // NUL and bidi controls would make the id print as something
+            // else in every report: dropped here, once, for every output.
+            case.id = clean_id(&case.id).into_owned();
             if rc.id.as_ref() != Some(&case.id) && !ids.insert(case.id.clone()) {
                 p.add(
                     lines.case(i),
@@ -174,6 +185,13 @@ pub(crate) fn build(
         }
     }
 
+    let max_answer_bytes = raw.max_answer_bytes.and_then(|n| usize::try_from(n).ok());
+    if max_answer_bytes == Some(0) {
+        p.add(
+            lines.top_key("max_answer_bytes"),
+            "`max_answer_bytes` must be at least 1 (bytes of answer kept per request, e.g. 4194304)".into(),
+        );
+    }
     if !p.list.is_empty() {
         return Err(p.list);
     }
@@ -203,6 +221,7 @@ pub(crate) fn build(
                 tokens_per_s: s.tokens_per_s,
             })
             .unwrap_or_default(),
+        max_answer_bytes,
         hash,
     })
 }

@@ -24,9 +24,6 @@ impl Default for LoadOptions {
     }
 }
 
-/// Largest suite file read.
-const MAX_SUITE_FILE: u64 = 16 * 1024 * 1024;
-
 /// Read and parse the suite at `path` with the default limits.
 pub fn load(path: &Path) -> Result<Suite, SuiteError> {
     load_with(path, &LoadOptions::default())
@@ -38,23 +35,10 @@ pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Suite, SuiteError> {
     parse_all(&src, path, opts).map_err(|mut list| list.swap_remove(0))
 }
 
-/// The suite file's text, size-limited.
+/// The suite file's text, refused when larger than a suite can reasonably
+/// be (8 MiB; `cases_from:` data files hold large case lists).
 pub fn read(path: &Path) -> Result<String, SuiteError> {
-    let too_big = std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_SUITE_FILE);
-    if too_big {
-        return Err(SuiteError::Invalid {
-            path: path.to_path_buf(),
-            line: None,
-            message: format!(
-                "the file is over {} MB: put rows in a data file (`cases_from:`)",
-                MAX_SUITE_FILE / (1024 * 1024)
-            ),
-        });
-    }
-    std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
-        path: path.to_path_buf(),
-        source,
-    })
+    super::guard::read(path)
 }
 
 /// Parse suite text; `path` is used in messages and kept on the suite
@@ -76,6 +60,14 @@ fn parse_all(src: &str, path: &Path, opts: &LoadOptions) -> Result<Suite, Vec<Su
     if let Some(e) = empty_file(src, path) {
         return Err(vec![e]);
     }
+    if src.len() as u64 > super::guard::MAX_SUITE_BYTES {
+        return Err(vec![SuiteError::Invalid {
+            path: path.to_path_buf(),
+            line: None,
+            message: "the suite is larger than 8 MiB; split it or move long texts out".into(),
+        }]);
+    }
+    super::guard::check_depth(src, path).map_err(|e| vec![e])?;
     let raw: RawSuite = match serde_yaml::from_str(src) {
         Ok(raw) => raw,
         Err(e) => {

@@ -11,6 +11,7 @@ mod build;
 mod case;
 mod data;
 mod error;
+mod guard;
 mod lines;
 mod load;
 mod media;

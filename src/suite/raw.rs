@@ -23,6 +23,8 @@ pub(crate) struct RawSuite {
     pub grader: Option<String>,
     pub timeouts: Option<RawTimeouts>,
     pub slo: Option<RawSlo>,
+    /// Answer text and reasoning kept per request, bytes (`--max-answer-bytes` wins).
+    pub max_answer_bytes: Option<u64>,
     pub defaults: Option<RawDefaults>,
     pub gateway: Option<serde_json::Value>,
     pub pricing: Option<BTreeMap<String, SuitePrice>>,

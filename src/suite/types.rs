@@ -70,6 +70,8 @@ pub struct Suite {
     pub timeouts: SuiteTimeouts,
     /// `slo:`: objectives for goodput (`--slo` adds to or overrides them).
     pub slo: crate::record::Slo,
+    /// Answer text and reasoning kept per request, bytes (the CLI flag wins).
+    pub max_answer_bytes: Option<usize>,
     /// sha256 hex of the file's bytes.
     pub hash: String,
 }

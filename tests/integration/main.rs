@@ -11,6 +11,7 @@ mod docs;
 mod events;
 mod everyday;
 mod faults;
+mod hardening;
 mod history;
 mod html;
 mod layering;

@@ -257,6 +257,63 @@ fn error_event_after_200() {
 }
 
 #[test]
+fn a_line_past_the_limit_stops_the_parser_wherever_it_is_split() {
+    let long = format!("data: ok\n\ndata: {}\n\ndata: after\n\n", "a".repeat(100));
+    let b = long.as_bytes();
+    for split in [0, 5, 12, 40, 100, b.len()] {
+        let mut p = SseParser::with_limit(64);
+        let mut seen = Vec::new();
+        let mut keep = |ev: Payload<'_>| seen.push(format!("{ev:?}"));
+        p.feed(&b[..split], &mut keep);
+        p.feed(&b[split..], &mut keep);
+        p.finish(&mut keep);
+        assert!(p.too_long(), "split at {split}");
+        assert_eq!(seen, [r#"Data("ok")"#], "split at {split}");
+    }
+    // Many short lines make one long event: its data is bounded too.
+    let mut p = SseParser::with_limit(64);
+    p.feed("data: 0123456789\n".repeat(10).as_bytes(), |_| {});
+    assert!(p.too_long());
+}
+
+#[test]
+fn usage_counts_are_lenient_and_absurd_ones_are_rejected_per_field() {
+    let c = parse_chunk(
+        r#"{"usage":{"prompt_tokens":"12","completion_tokens":5.0,
+        "completion_tokens_details":{"reasoning_tokens":-1},
+        "prompt_tokens_details":{"cached_tokens":1e300,"cache_write_tokens":[1]},
+        "cost":"-0.5"}}"#,
+    )
+    .unwrap();
+    let u = c.usage.unwrap();
+    assert_eq!(
+        (
+            u.input_tokens,
+            u.output_tokens,
+            u.reasoning_tokens,
+            u.cached_tokens
+        ),
+        (12, 5, 0, 0)
+    );
+    assert_eq!(
+        c.usage_rejected,
+        ["reasoning_tokens", "cached_tokens", "cache_write_tokens"]
+    );
+    assert_eq!(
+        c.usage_cost,
+        Some(-0.5),
+        "kept as sent, judged by the runner"
+    );
+    let c =
+        parse_chunk(r#"{"usage":{"prompt_tokens":2.5,"completion_tokens":9007199254740993}}"#)
+            .unwrap();
+    assert_eq!(c.usage_rejected, ["input_tokens", "output_tokens"]);
+    let c = parse_chunk(r#"{"usage":{"completion_tokens":3,"cost":"abc"}}"#).unwrap();
+    assert!(c.usage_cost.unwrap().is_nan());
+    assert_eq!(c.usage.unwrap().output_tokens, 3);
+}
+
+#[test]
 fn malformed_json_is_an_error() {
     for bad in [
         r#"{"choices":[{"delta":{"content":"unterminated"#,

@@ -39,17 +39,17 @@ fn requests_csv_streams_and_reads_back() {
         "job,suite,case_id,model,repeat,status,error_kind,error_message,attempts,queue_ms,\
          ttft_ms,duration_ms,tpot_ms,tokens_per_s,input_tokens,output_tokens,\
          reasoning_tokens,cached_tokens,cache_write_tokens,cost_usd,cost_source,\
-         generation_id,provider,finish_reason,passed,score,failed_checks,send_lag_ms,slo_met,tool_calls"
+         generation_id,provider,finish_reason,passed,score,failed_checks,send_lag_ms,slo_met,tool_calls,truncated"
     );
     assert_eq!(
         lines.next().unwrap(),
         "0,support,refund-window,openai/gpt-5,0,ok,,,1,0.500,412.000,1530.000,11.293,\
-         89.445,1200,100,0,0,0,0.0015,gateway,gen_0,,stop,true,1.0,,,,"
+         89.445,1200,100,0,0,0,0.0015,gateway,gen_0,,stop,true,1.0,,,,,false"
     );
     assert_eq!(
         lines.nth(2).unwrap(),
         "3,support,order-json,anthropic/claude-sonnet-4,0,error,rate_limited,\
-         Too many requests & <slow down>,3,0.500,,250.000,,,,,,,,,unknown,,,,,,,,,"
+         Too many requests & <slow down>,3,0.500,,250.000,,,,,,,,,unknown,,,,,,,,,,false"
     );
     let back = read_requests(&path).unwrap();
     assert_eq!(back.len(), rows.len());

@@ -18,7 +18,7 @@ fn two_rows_exact_text() {
     let xml = String::from_utf8(Junit.render(&sum, &mut recs.into_iter()).unwrap()).unwrap();
     let expected = concat!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
-        "<testsuites name=\"support\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\" time=\"3.630\">\n",
+        "<testsuites name=\"support\" tests=\"2\" failures=\"1\" errors=\"0\" time=\"3.630\">\n",
         "  <testsuite name=\"openai/gpt-5\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\" time=\"3.630\">\n",
         "    <testcase classname=\"support.openai/gpt-5\" name=\"refund-window#0\" time=\"1.530\">\n",
         "      <system-out>Refunds are accepted within 30 days.</system-out>\n",
@@ -40,7 +40,7 @@ fn counts_match_children() {
     let head = xml.lines().nth(1).unwrap();
     assert_eq!(
         head,
-        "<testsuites name=\"support\" tests=\"5\" failures=\"1\" errors=\"1\" skipped=\"1\" time=\"3.975\">"
+        "<testsuites name=\"support\" tests=\"5\" failures=\"1\" errors=\"1\" time=\"3.975\">"
     );
     assert_eq!(xml.matches("<testcase ").count(), 5);
     assert_eq!(xml.matches("<failure ").count(), 1);
