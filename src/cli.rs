@@ -427,12 +427,18 @@ pub struct ModelsArgs {
     /// Use the simulated gateway's catalog.
     #[arg(long)]
     pub sim: bool,
+    /// Time allowed for fetching the catalog.
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "30s")]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args, Clone)]
 pub struct CreditsArgs {
     #[command(flatten)]
     pub gateway: GatewayArgs,
+    /// Time allowed for fetching the balance.
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "30s")]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -49,12 +49,20 @@ pub fn resolve_key(explicit: Option<&str>) -> Result<(ApiKey, String), anyhow::E
     }
 }
 
-/// A gateway client for commands that send a single request or two.
-pub fn simple_gateway(args: &GatewayArgs, key: Option<ApiKey>) -> anyhow::Result<Gateway> {
+/// A gateway client for commands that send a single request or two, each
+/// bounded by `timeout`.
+pub fn simple_gateway(
+    args: &GatewayArgs,
+    key: Option<ApiKey>,
+    timeout: std::time::Duration,
+) -> anyhow::Result<Gateway> {
     Gateway::new(GatewayConfig {
         base_url: base_url(args.gateway.as_deref()),
         key,
-        timeouts: Timeouts::default(),
+        timeouts: Timeouts {
+            fetch: timeout,
+            ..Timeouts::default()
+        },
         retry: RetryPolicy::default(),
         max_connections: 4,
         headers: Vec::new(),

@@ -132,7 +132,7 @@ pub async fn models(args: &ModelsArgs) -> anyhow::Result<i32> {
     let key = common::resolve_key(gw_args.key_env.as_deref())
         .ok()
         .map(|(k, _)| k);
-    let gateway = common::simple_gateway(&gw_args, key)?;
+    let gateway = common::simple_gateway(&gw_args, key, args.timeout)?;
     let opts = CacheOptions {
         refresh: args.refresh || sim.is_some(),
         ..CacheOptions::default()
@@ -173,7 +173,7 @@ pub async fn models(args: &ModelsArgs) -> anyhow::Result<i32> {
 
 pub async fn credits(args: &CreditsArgs) -> anyhow::Result<i32> {
     let (key, _) = common::resolve_key(args.gateway.key_env.as_deref())?;
-    let gateway = common::simple_gateway(&args.gateway, Some(key))?;
+    let gateway = common::simple_gateway(&args.gateway, Some(key), args.timeout)?;
     match gateway.credits().await? {
         Some(c) => {
             println!("balance:    ${:.2}", c.balance);

@@ -114,6 +114,7 @@ pub(crate) async fn connect(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<En
             .timeout
             .or(suite.timeouts.total_ms.map(Duration::from_millis))
             .or(Timeouts::default().total),
+        ..Timeouts::default()
     };
     let retry = RetryPolicy {
         max_retries: cfg.max_retries,

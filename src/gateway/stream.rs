@@ -27,8 +27,9 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// goes back to the pool instead of being closed.
 const DRAIN_AFTER_DONE: Duration = Duration::from_secs(1);
 
-/// Send `body` once and read the answer.
-pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
+/// Send `body` once and read the answer, by `deadline` at the latest (the
+/// request's total timeout, shared by all its attempts).
+pub(crate) async fn run(gw: &Gateway, body: Bytes, deadline: Option<Instant>) -> Attempt {
     let t = gw.timeouts();
     let request = gw
         .http()
@@ -40,7 +41,7 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes) -> Attempt {
     let start = Instant::now();
     let limits = Limits {
         ttft: t.ttft.map(|d| start + d),
-        total: t.total.map(|d| start + d),
+        total: deadline,
         idle: t.idle,
         timeouts: t.clone(),
     };

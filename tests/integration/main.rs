@@ -18,4 +18,5 @@ mod run;
 mod secrets;
 mod shards;
 mod sim;
+mod timeouts;
 mod warmup;
