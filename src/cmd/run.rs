@@ -126,6 +126,8 @@ fn write_outputs(
         suite,
         models,
         plan,
+        // Held while the outputs are written.
+        lock: _lock,
         ..
     } = run;
     meta.ended_at = Some(chrono::Utc::now().to_rfc3339());

@@ -19,12 +19,9 @@ use crate::gateway::{Gateway, GatewayConfig, RetryPolicy, Timeouts};
 use crate::output;
 use crate::plan::Plan;
 use crate::record::RunMeta;
+use crate::rundir::{self, RunDirLock};
 use crate::suite::{self, Suite};
 use crate::usage;
-
-pub(crate) fn timestamp_dir() -> String {
-    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
-}
 
 /// Make (or check) the run directory before anything is sent.
 /// Files a run writes into its directory besides the formats' (all removed
@@ -37,10 +34,20 @@ const RUN_FILES: &[&str] = &[
     "sweep.csv",
 ];
 
-pub(crate) fn prepare_out_dir(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<PathBuf> {
-    let dir = match &cfg.out {
-        Some(d) => d.clone(),
-        None => Path::new("results").join(&suite.name).join(timestamp_dir()),
+pub(crate) fn prepare_out_dir(
+    cfg: &RunConfig,
+    suite: &Suite,
+) -> anyhow::Result<(PathBuf, RunDirLock)> {
+    let Some(dir) = cfg.out.clone() else {
+        let parent = Path::new("results").join(&suite.name);
+        let dir = rundir::create_unique(&parent).map_err(|e| {
+            usage!(
+                "cannot create a run directory in {}: {e}; choose a writable --out",
+                parent.display()
+            )
+        })?;
+        let lock = rundir::lock(&dir).map_err(exit::usage)?;
+        return Ok((dir, lock));
     };
     if dir.is_file() {
         return Err(usage!(
@@ -48,9 +55,14 @@ pub(crate) fn prepare_out_dir(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<
             dir.display()
         ));
     }
-    let non_empty = std::fs::read_dir(&dir)
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(false);
+    if let Some(pid) = rundir::holder(&dir) {
+        let busy = rundir::RunDirError::Busy {
+            dir: dir.display().to_string(),
+            pid,
+        };
+        return Err(exit::usage(busy));
+    }
+    let non_empty = rundir::has_files(&dir);
     if non_empty && !cfg.force {
         return Err(usage!(
             "the output directory {} exists and is not empty; pass --force to write into it, \
@@ -65,6 +77,7 @@ pub(crate) fn prepare_out_dir(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<
             dir.display()
         )
     })?;
+    let lock = rundir::lock(&dir).map_err(exit::usage)?;
     if non_empty {
         // --force starts a new run here: an old journal must not count as
         // this run's finished jobs, and no old output may outlive it.
@@ -87,7 +100,7 @@ pub(crate) fn prepare_out_dir(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<
                 dir.display()
             )
         })?;
-    Ok(dir)
+    Ok((dir, lock))
 }
 
 /// The gateway a run talks to, and the sim serving it when `--sim`.
@@ -290,6 +303,8 @@ pub(crate) struct Prepared {
     pub endpoint: Endpoint,
     pub catalog: Option<Arc<Catalog>>,
     pub dir: PathBuf,
+    /// The run directory's lock, held until the outputs are written.
+    pub lock: RunDirLock,
     pub plan: Plan,
     pub meta: RunMeta,
 }
@@ -316,8 +331,9 @@ pub(crate) async fn prepare(
         .map_err(|e| usage!("{}: {e}", path.display()))?;
     let endpoint = connect(cfg, &suite).await?;
     let catalog = load_catalog(cfg, &endpoint.gateway, &models, suite.grader.as_deref()).await?;
-    let dir = match &resume {
-        Some((dir, _)) => dir.clone(),
+    // Held to the end of the run: no second run or resume in this directory.
+    let (dir, lock) = match &resume {
+        Some((dir, _)) => (dir.clone(), rundir::lock(dir).map_err(exit::usage)?),
         None => prepare_out_dir(cfg, &suite)?,
     };
     if let Some(budget) = cfg.max_cost {
@@ -358,6 +374,7 @@ pub(crate) async fn prepare(
         endpoint,
         catalog,
         dir,
+        lock,
         plan,
         meta,
     })

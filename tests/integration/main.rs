@@ -15,6 +15,7 @@ mod layering;
 mod openloop;
 mod resume;
 mod run;
+mod rundir;
 mod secrets;
 mod shards;
 mod sim;
