@@ -341,6 +341,9 @@ pub struct MergeArgs {
     /// Write into an existing, non-empty --out directory.
     #[arg(long)]
     pub force: bool,
+    /// Merge an incomplete set of shards; the merged run is marked partial.
+    #[arg(long)]
+    pub allow_partial: bool,
     #[command(flatten)]
     pub history: HistoryArgs,
     /// Do not append the merged run to the history store.
