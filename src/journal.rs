@@ -183,6 +183,93 @@ pub fn read_all(dir: &Path) -> Result<Vec<ResponseRecord>, JournalError> {
     Ok(out)
 }
 
+/// The journal's records in job order (the file is in completion order):
+/// an index of one (job, byte offset) pair per line, 16 bytes a record, then
+/// each line read back at its offset. A line that does not parse (a torn
+/// last line) is left out, as [`JournalReader`]'s callers do; a job journaled
+/// twice keeps its first line.
+pub struct JobOrder {
+    path: PathBuf,
+    index: Vec<(u64, u64)>,
+}
+
+impl JobOrder {
+    /// Index the journal of `dir`; an empty index when there is none.
+    pub fn build(dir: &Path) -> Result<JobOrder, JournalError> {
+        let path = dir.join(FILE_NAME);
+        let open_err = |source| JournalError::Open {
+            path: path.clone(),
+            source,
+        };
+        let mut index = Vec::new();
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(JobOrder { path, index }),
+            Err(e) => return Err(open_err(e)),
+        };
+        let mut reader = BufReader::with_capacity(256 * 1024, file);
+        let mut line = String::new();
+        let mut offset = 0u64;
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line).map_err(open_err)?;
+            if n == 0 {
+                break;
+            }
+            if let Some(job) = job_of(&line) {
+                index.push((job, offset));
+            }
+            offset += n as u64;
+        }
+        // Stable: of a job journaled twice, the first line stays first.
+        index.sort_by_key(|(job, _)| *job);
+        index.dedup_by_key(|(job, _)| *job);
+        Ok(JobOrder { path, index })
+    }
+
+    /// The records, by ascending job.
+    pub fn records(&self) -> Result<impl Iterator<Item = ResponseRecord> + '_, JournalError> {
+        let mut reader = match File::open(&self.path) {
+            Ok(f) => Some(BufReader::with_capacity(256 * 1024, f)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && self.index.is_empty() => None,
+            Err(source) => {
+                return Err(JournalError::Open {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
+        };
+        let mut pos = 0u64;
+        let mut line = String::new();
+        Ok(self.index.iter().filter_map(move |(_, offset)| {
+            let reader = reader.as_mut()?;
+            // Relative seeks keep the read buffer when the next line is in
+            // it, as it mostly is (completion order is nearly job order).
+            let delta = i64::try_from(*offset).ok()? - i64::try_from(pos).ok()?;
+            reader.seek_relative(delta).ok()?;
+            line.clear();
+            let n = reader.read_line(&mut line).ok()?;
+            pos = offset + n as u64;
+            parse_line(&line).ok()
+        }))
+    }
+}
+
+/// The job of one journal line: from its leading `{"job":N,` (how
+/// [`JournalWriter`] writes it) without parsing the rest, else by parsing it.
+fn job_of(line: &str) -> Option<u64> {
+    let fast = line
+        .strip_prefix("{\"job\":")
+        .and_then(|rest| rest.split_once(','))
+        .and_then(|(n, _)| n.parse().ok());
+    fast.or_else(|| {
+        if line.trim().is_empty() {
+            return None;
+        }
+        parse_line(line).ok().map(|r| r.row.job)
+    })
+}
+
 /// Parse one journal line. Same JSON as [`ResponseRecord`]'s own
 /// `Deserialize`, but through a flat mirror: `#[serde(flatten)]` buffers every
 /// field into an intermediate tree first, which made reading the journal back

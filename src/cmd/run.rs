@@ -126,10 +126,18 @@ fn write_outputs(
         suite,
         models,
         plan,
+        endpoint,
         // Held while the outputs are written.
         lock: _lock,
         ..
     } = run;
+    if !meta.simulated && endpoint.gateway.announced_sim() {
+        eprintln!(
+            "note: {} answered as `evalgate sim`; the run is marked simulated",
+            endpoint.gateway.base_url()
+        );
+        meta.simulated = true;
+    }
     meta.ended_at = Some(chrono::Utc::now().to_rfc3339());
     meta.stopped_by = outcome.stopped_by.map(|s| s.as_str().to_string());
     output::write_meta(&dir, &meta)?;

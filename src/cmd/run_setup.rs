@@ -148,7 +148,7 @@ pub(crate) async fn connect(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<En
         (server.base_url(), None, None, Some(server))
     } else {
         let explicit = cfg.key_env.as_deref().or(suite.key_env.as_deref());
-        let (key, name) = common::resolve_key(explicit)?;
+        let (key, name) = common::resolve_key(explicit, true)?;
         (
             common::base_url(cfg.gateway_url.as_deref()),
             Some(key),
@@ -203,13 +203,26 @@ pub(crate) async fn load_catalog(
             c
         }
         Ok((c, _)) => c,
+        Err(e @ crate::gateway::GatewayError::MissingV1 { .. }) => return Err(exit::usage(e)),
         Err(e) => {
             eprintln!("warning: no model catalog ({e}); model ids are not checked and costs come only from the gateway or the suite's pricing");
             return Ok(None);
         }
     };
-    // The sim serves every id, so only a real gateway's catalog is a gate.
-    if !cfg.sim {
+    // The sim serves every id, so only a real gateway's catalog is a gate;
+    // against the sim, a near miss of a known id is most likely a typo.
+    if cfg.sim {
+        for id in models.iter().map(String::as_str).chain(grader) {
+            if catalog.get(id).is_some() || id.starts_with("sim/") {
+                continue;
+            }
+            if let Some(s) = catalog.suggest(id) {
+                eprintln!(
+                    "warning: `{id}` is not a known model id (did you mean `{s}`?); the sim answers for any id, a real gateway would refuse this one"
+                );
+            }
+        }
+    } else {
         for id in models.iter().map(String::as_str).chain(grader) {
             if catalog.get(id).is_none() {
                 let hint = catalog
@@ -405,7 +418,7 @@ fn new_meta(
         suite_hash: suite.hash.clone(),
         models: models.to_vec(),
         gateway_url: endpoint.gateway.base_url().to_string(),
-        simulated: cfg.sim,
+        simulated: cfg.sim || endpoint.gateway.announced_sim(),
         key_env: endpoint.key_env.clone(),
         started_at: chrono::Utc::now().to_rfc3339(),
         ended_at: None,

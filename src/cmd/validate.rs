@@ -9,9 +9,9 @@ pub fn run(args: &ValidateArgs) -> i32 {
     for path in &args.suites {
         let problems = match std::fs::read_to_string(path) {
             Ok(src) => crate::suite::errors(&src, path),
-            Err(source) => vec![crate::suite::SuiteError::Read {
+            Err(error) => vec![crate::suite::SuiteError::Read {
                 path: path.clone(),
-                source,
+                error,
             }],
         };
         if !problems.is_empty() {

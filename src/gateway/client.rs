@@ -6,7 +6,7 @@
 //! [`GatewayError`]s. The API key goes into the `Authorization` header and
 //! nowhere else: error messages are scrubbed of it.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -169,6 +169,8 @@ pub enum GatewayError {
     InsecureHttp { url: String },
     #[error("invalid gateway URL `{url}`: {reason}; it should look like https://ai-gateway.vercel.sh/v1")]
     InvalidUrl { url: String, reason: String },
+    #[error("{url} has no /models, but {suggested} answers: add /v1 to the gateway URL (--gateway {suggested}, or AI_GATEWAY_BASE_URL)")]
+    MissingV1 { url: String, suggested: String },
     #[error("invalid header `{name}`: {reason}")]
     InvalidHeader { name: String, reason: String },
     #[error(
@@ -213,6 +215,8 @@ pub struct Gateway {
     timeouts: Timeouts,
     retry: RetryPolicy,
     retries_used: AtomicU32,
+    /// Whether an answer carried [`crate::record::SIM_HEADER`].
+    announced_sim: AtomicBool,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -290,12 +294,25 @@ impl Gateway {
             timeouts: cfg.timeouts,
             retry: cfg.retry,
             retries_used: AtomicU32::new(0),
+            announced_sim: AtomicBool::new(false),
         })
     }
 
     /// The base URL (including `/v1`, no trailing slash).
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// Whether the gateway said it is `evalgate sim` (on any answer so far).
+    pub fn announced_sim(&self) -> bool {
+        self.announced_sim.load(Ordering::Relaxed)
+    }
+
+    /// Note what the answer's headers say about the gateway.
+    pub(crate) fn note_headers(&self, headers: &HeaderMap) {
+        if headers.contains_key(crate::record::SIM_HEADER) {
+            self.announced_sim.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Retries spent so far by all requests (counted against `retry_budget`).
@@ -443,6 +460,7 @@ impl Gateway {
             .send()
             .await
             .map_err(transport)?;
+        self.note_headers(resp.headers());
         let status = resp.status().as_u16();
         if status == 404 {
             return Ok(None);

@@ -60,6 +60,7 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes, deadline: Option<Instant>) ->
         Ok(Err(e)) => return fail(col, ErrorKind::Connect, &error_chain(&e), None),
         Ok(Ok(r)) => r,
     };
+    gw.note_headers(resp.headers());
     let status = resp.status().as_u16();
     if !resp.status().is_success() {
         let retry_after = retry_after(resp.headers());

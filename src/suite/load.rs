@@ -11,9 +11,9 @@ use super::types::Suite;
 
 /// Read and parse the suite at `path`.
 pub fn load(path: &Path) -> Result<Suite, SuiteError> {
-    let src = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
+    let src = std::fs::read_to_string(path).map_err(|error| SuiteError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     parse(&src, path)
 }

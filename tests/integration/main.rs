@@ -12,6 +12,7 @@ mod faults;
 mod history;
 mod html;
 mod layering;
+mod newuser;
 mod openloop;
 mod resume;
 mod run;
