@@ -67,10 +67,17 @@ fn fraction(s: &str) -> Result<f64, String> {
     }
 }
 
-fn positive_f64(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
-        _ => Err(format!("`{s}` must be a number > 0, e.g. 200 or 0.5")),
+/// The slowest `--rate`: one request a day. Below it the gap between two
+/// sends is longer than any run, and far below it no longer a duration.
+pub const MIN_RATE: f64 = 1.0 / 86_400.0;
+
+fn rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= MIN_RATE => Ok(v),
+        Ok(v) if v > 0.0 && v.is_finite() => Err(format!(
+            "`{s}` is below one request a day ({MIN_RATE:.7} req/s); give a rate of at least that, e.g. 0.5"
+        )),
+        _ => Err(format!("`{s}` must be a number of requests per second > 0, e.g. 200 or 0.5")),
     }
 }
 
@@ -192,7 +199,7 @@ pub struct RunArgs {
     pub shard: Option<Shard>,
     /// Open loop: send this many requests per second (over all models) on a fixed
     /// schedule; latency counts from each request's intended send time.
-    #[arg(long, value_name = "REQ/S", value_parser = positive_f64)]
+    #[arg(long, value_name = "REQ/S", value_parser = rate)]
     pub rate: Option<f64>,
     /// How `--rate` spaces sends: evenly, or as a Poisson process seeded by `--seed`.
     #[arg(long, value_enum, default_value = "constant", requires = "rate")]

@@ -94,7 +94,8 @@ impl Schedule {
                 at
             }
         };
-        Duration::from_secs_f64(secs)
+        // Saturates instead of panicking on an offset beyond `Duration`.
+        Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
     }
 }
 
@@ -196,7 +197,10 @@ pub(crate) async fn dispatch(
         if cfg.duration.is_some_and(|d| offset >= d) {
             break;
         }
-        let intended = t0 + offset;
+        // An offset past the end of time is never due.
+        let Some(intended) = t0.checked_add(offset) else {
+            break;
+        };
         if !wait_until(&shared, intended).await {
             break;
         }

@@ -194,3 +194,24 @@ fn concurrency_list_runs_a_sweep() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_rate_that_is_no_rate_is_refused_before_anything_is_sent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    suite(d, "sim/fast");
+    for rate in ["1e-300", "0", "-5", "NaN", "inf"] {
+        let flag = format!("--rate={rate}");
+        let res = run(d, &[&flag, "--out", "r"]);
+        assert_eq!(res.status.code(), Some(2), "{flag}: {}", text(&res));
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert!(err.contains("--rate"), "{err}");
+        assert!(!d.join("r").exists(), "nothing written for {flag}");
+    }
+    let res = run(d, &["--rate", "1e-300", "--out", "r"]);
+    assert!(
+        String::from_utf8_lossy(&res.stderr).contains("below one request a day"),
+        "{}",
+        text(&res)
+    );
+}
