@@ -20,6 +20,7 @@ mod job;
 pub mod openloop;
 mod signals;
 
+pub use budget::BudgetReport;
 use budget::{initial_cost_estimate, Budget};
 use closed_loop::dispatch;
 use signals::Interrupts;
@@ -141,6 +142,8 @@ pub struct RunOutcome {
     pub journal_error: Option<JournalError>,
     /// Rate mode only: what the open-loop sender did.
     pub open_loop: Option<crate::runner::openloop::OpenLoopReport>,
+    /// Under `--max-cost`: what was spent against it.
+    pub budget: Option<BudgetReport>,
 }
 
 pub(crate) enum Msg {
@@ -159,6 +162,10 @@ pub(crate) struct Shared {
     budget: Mutex<Budget>,
     /// Per model, the reservation before any cost was seen (from prices).
     initial_estimate: Vec<Option<f64>>,
+    /// Per model, one permit: under a budget, a model whose cost is not
+    /// known yet (no price, no answer with a cost) sends one request at a
+    /// time, so an unknown price can overspend by one request at most.
+    unpriced: Vec<Arc<Semaphore>>,
 }
 
 impl Shared {
@@ -181,6 +188,32 @@ impl Shared {
     }
 
     /// Decide whether job `key` may start; reserve its estimated cost.
+    /// Under a budget, while model `m`'s cost is unknown: the one permit its
+    /// requests take in turn. `None` when it may send freely.
+    pub(crate) async fn unpriced_turn(&self, m: u32) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.ctx.max_cost?;
+        let known = {
+            let b = self.budget.lock().expect("budget lock");
+            b.max_seen[m as usize].is_some() || self.initial_estimate[m as usize].is_some()
+        };
+        if known {
+            return None;
+        }
+        self.unpriced[m as usize].clone().acquire_owned().await.ok()
+    }
+
+    fn budget_report(&self) -> Option<BudgetReport> {
+        let max_cost = self.ctx.max_cost?;
+        let b = self.budget.lock().expect("budget lock");
+        Some(BudgetReport {
+            max_cost,
+            spent: b.spent,
+            worst_case_alone: b
+                .worst_case_alone
+                .map(|(m, c)| (self.ctx.models[m].clone(), c)),
+        })
+    }
+
     pub(crate) fn admit(&self, key: &JobKey) -> Result<f64, StopReason> {
         if let Some(r) = self.stopped() {
             return Err(r);
@@ -197,7 +230,11 @@ impl Shared {
         let mut b = self.budget.lock().expect("budget lock");
         let m = key.model_index as usize;
         let estimate = b.max_seen[m].or(self.initial_estimate[m]).unwrap_or(0.0);
-        if b.spent + b.reserved + estimate > max_cost {
+        // `--max-cost 0` sends nothing, even where the cost is unknown.
+        if b.spent + b.reserved + estimate > max_cost || max_cost <= 0.0 {
+            if b.spent == 0.0 && b.reserved == 0.0 && estimate > max_cost {
+                b.worst_case_alone.get_or_insert((m, estimate));
+            }
             drop(b);
             self.stop_with(StopReason::Budget);
             return Err(StopReason::Budget);
@@ -245,6 +282,7 @@ pub async fn execute(
         launched: AtomicU64::new(0),
         origin: Instant::now(),
         initial_estimate,
+        unpriced: (0..models).map(|_| Arc::new(Semaphore::new(1))).collect(),
     });
     // Listen before the first request starts, and keep listening: a signal
     // that arrives between two waits is never lost.
@@ -359,5 +397,6 @@ pub async fn execute(
         abandoned,
         journal_error,
         open_loop,
+        budget: shared.budget_report(),
     }
 }

@@ -158,6 +158,9 @@ fn write_outputs(
     if code == exit::FAILED {
         print_failing(&summary, &dir);
     }
+    if let Some(msg) = outcome.budget.as_ref().and_then(|b| b.message()) {
+        println!("budget: {msg}");
+    }
     if let Some(report) = &outcome.open_loop {
         let path = dir.join("openloop.json");
         let json = serde_json::to_vec_pretty(report).context("cannot encode openloop.json")?;

@@ -204,6 +204,7 @@ pub(crate) async fn dispatch(
         if !wait_until(&shared, intended).await {
             break;
         }
+        let unpriced = shared.unpriced_turn(key.model_index).await;
         let model_slot = match acquire(&per_model[key.model_index as usize], &mut late).await {
             Some(s) => s,
             None => break,
@@ -220,7 +221,7 @@ pub(crate) async fn dispatch(
         let tally = tally.clone();
         let mut abandon = abandon.clone();
         tokio::spawn(async move {
-            let _slots = (model_slot, global_slot);
+            let _slots = (model_slot, global_slot, unpriced);
             // Actual send: the request is built and handed to the client now.
             let sent_at = Instant::now();
             let lag = sent_at.saturating_duration_since(intended);

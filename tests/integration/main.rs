@@ -3,6 +3,7 @@
 
 mod accounting;
 mod bad_input;
+mod budget;
 mod checks;
 mod common;
 mod compare;
