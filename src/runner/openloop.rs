@@ -13,7 +13,9 @@
 //! the due send waits for a slot, its lag shows in its row, and it is counted
 //! as `late` in `openloop.json` and the printed line. `--duration` cycles
 //! through the plan's jobs (continuing the job numbers, so repeats keep
-//! counting up) until the next send would be due after the time is up.
+//! counting up) and bounds the run: no send starts after it, and the sends
+//! the schedule had due by then that never started are counted as
+//! `not_sent` (an unattainable rate is reported, not chased forever).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -110,6 +112,10 @@ pub struct OpenLoopReport {
     /// Sends that were due while `--concurrency` requests were in flight: they
     /// waited for a slot (never dropped) and their lag is in their rows.
     pub late: u64,
+    /// With `--duration`: sends due by its end that never started (the
+    /// target rate was more than the gateway and `--concurrency` allowed).
+    #[serde(default)]
+    pub not_sent: u64,
     /// (sent − 1) / (last actual send − first actual send).
     pub achieved_rate: Option<f64>,
     /// First to last actual send, seconds.
@@ -124,9 +130,17 @@ impl OpenLoopReport {
     /// One line for the terminal.
     pub fn line(&self) -> String {
         let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+        let unattainable = if self.not_sent > 0 {
+            format!(
+                "; {} due by the end of --duration were not sent: the target rate was not attainable (raise --concurrency or lower --rate)",
+                self.not_sent
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "open loop: target {:.2} req/s ({}), achieved {} req/s; {} sent, {} late (waited for a --concurrency slot); send lag p50 {} ms, p99 {} ms, max {} ms",
-            self.target_rate,
+            "open loop: target {} req/s ({}), achieved {} req/s; {} sent, {} late (waited for a --concurrency slot); send lag p50 {} ms, p99 {} ms, max {} ms{unattainable}",
+            rate_text(self.target_rate),
             match self.arrivals {
                 Some(Arrivals::Poisson) => "poisson",
                 _ => "constant",
@@ -138,6 +152,15 @@ impl OpenLoopReport {
             fmt(self.send_lag_p99_ms),
             fmt(self.send_lag_max_ms),
         )
+    }
+}
+
+/// A rate for the terminal: two decimals, or scientific when huge.
+fn rate_text(rate: f64) -> String {
+    if rate >= 1e9 {
+        format!("{rate:.3e}")
+    } else {
+        format!("{rate:.2}")
     }
 }
 
@@ -180,7 +203,10 @@ pub(crate) async fn dispatch(
         })
         .collect();
     let tally = Arc::new(Mutex::new(Tally {
-        lag_us: Histogram::new(3).expect("3 significant figures is valid"),
+        // Fixed bounds (1 µs to an hour): `saturating_record` clamps to the
+        // histogram's current range and never grows it, so an auto-resizing
+        // histogram (`Histogram::new`) clamped every lag to a few µs.
+        lag_us: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
         first: None,
         last: None,
         sent: 0,
@@ -189,6 +215,9 @@ pub(crate) async fn dispatch(
     let mut late = 0u64;
     // A short head start so the first send is not late by our own setup.
     let t0 = Instant::now() + Duration::from_millis(5);
+    // `--duration` bounds the run, whatever the rate: no send starts after it.
+    let end = cfg.duration.and_then(|d| t0.checked_add(d));
+    let mut out_of_time = false;
     for key in jobs(&shared, cfg.duration.is_some()) {
         if done.contains(key.job) {
             continue;
@@ -204,15 +233,29 @@ pub(crate) async fn dispatch(
         if !wait_until(&shared, intended).await {
             break;
         }
-        let unpriced = shared.unpriced_turn(key.model_index).await;
-        let model_slot = match acquire(&per_model[key.model_index as usize], &mut late).await {
-            Some(s) => s,
-            None => break,
+        let slots = async {
+            let unpriced = shared.unpriced_turn(key.model_index).await;
+            let model_slot = acquire(&per_model[key.model_index as usize], &mut late).await?;
+            let global_slot = acquire(&global, &mut late).await?;
+            Some((unpriced, model_slot, global_slot))
         };
-        let global_slot = match acquire(&global, &mut late).await {
-            Some(s) => s,
-            None => break,
+        let slots = match end {
+            Some(end) => match tokio::time::timeout_at(end, slots).await {
+                Ok(s) => s,
+                Err(_) => {
+                    out_of_time = true;
+                    break;
+                }
+            },
+            None => slots.await,
         };
+        let Some((unpriced, model_slot, global_slot)) = slots else {
+            break;
+        };
+        if end.is_some_and(|end| Instant::now() >= end) {
+            out_of_time = true;
+            break;
+        }
         let Ok(reserved) = shared.admit(&key) else {
             break;
         };
@@ -258,12 +301,21 @@ pub(crate) async fn dispatch(
         _ => Duration::ZERO,
     };
     let pct = |q: f64| (!t.lag_us.is_empty()).then(|| t.lag_us.value_at_quantile(q) as f64 / 1e3);
+    // Sends the schedule had due within --duration (k/R < d: ⌈d·R⌉ of them;
+    // as many on average for Poisson), less those that started.
+    let not_sent = match cfg.duration {
+        Some(d) if out_of_time => {
+            ((d.as_secs_f64() * cfg.rate).ceil() as u64).saturating_sub(t.sent)
+        }
+        _ => 0,
+    };
     OpenLoopReport {
         target_rate: cfg.rate,
         arrivals: Some(cfg.arrivals),
         duration_s: cfg.duration.map(|d| d.as_secs_f64()),
         sent: t.sent,
         late,
+        not_sent,
         achieved_rate: (t.sent > 1 && !span.is_zero())
             .then(|| (t.sent - 1) as f64 / span.as_secs_f64()),
         send_span_s: span.as_secs_f64(),
