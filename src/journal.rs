@@ -9,7 +9,7 @@
 //! plan at the end of the run.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -36,10 +36,25 @@ pub enum JournalError {
     },
 }
 
+/// Lines are written to the file once this many bytes are waiting, or at
+/// the caller's next flush.
+const WRITE_AT: usize = 64 * 1024;
+
 /// Appends records, one line each; the caller flushes (within [`FLUSH_WITHIN`]).
+///
+/// A failed write (a full disk) loses nothing: the lines stay in memory and
+/// the next flush writes them again, after cutting off whatever part of them
+/// reached the file, so the file only ever holds whole lines and a line is
+/// never written twice.
 pub struct JournalWriter {
     path: PathBuf,
-    out: BufWriter<File>,
+    file: File,
+    /// Appended lines not yet written whole to the file.
+    pending: Vec<u8>,
+    /// The file's length up to the last line written whole.
+    committed: u64,
+    /// A write failed part-way: the file may hold a part of `pending`.
+    torn: bool,
     line: Vec<u8>,
 }
 
@@ -62,26 +77,56 @@ impl JournalWriter {
         if good < file.metadata().map_err(open_err)?.len() {
             file.set_len(good).map_err(open_err)?;
         }
-        file.seek(SeekFrom::End(0)).map_err(open_err)?;
+        let committed = file.seek(SeekFrom::End(0)).map_err(open_err)?;
         Ok(JournalWriter {
             path,
-            out: BufWriter::with_capacity(64 * 1024, file),
+            file,
+            pending: Vec::with_capacity(WRITE_AT),
+            committed,
+            torn: false,
             line: Vec::with_capacity(4096),
         })
     }
 
-    /// Append one record (buffered: call [`JournalWriter::flush`] soon).
+    /// Append one record (buffered: call [`JournalWriter::flush`] soon). An
+    /// error means the file could not be written: the record is kept, and
+    /// the next flush tries again.
     pub fn append(&mut self, record: &ResponseRecord) -> Result<(), JournalError> {
         self.line.clear();
         serde_json::to_writer(&mut self.line, record)
             .map_err(|e| self.error(io::Error::other(e)))?;
         self.line.push(b'\n');
-        self.out.write_all(&self.line).map_err(|e| self.error(e))
+        self.pending.extend_from_slice(&self.line);
+        if self.pending.len() >= WRITE_AT && !self.torn {
+            self.flush()?;
+        }
+        Ok(())
     }
 
-    /// Hand every appended line to the OS.
+    /// Hand every appended line to the OS; on failure they stay pending.
     pub fn flush(&mut self) -> Result<(), JournalError> {
-        self.out.flush().map_err(|e| self.error(e))
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if self.torn {
+            self.file
+                .set_len(self.committed)
+                .map_err(|e| self.error(e))?;
+            self.torn = false;
+        }
+        // The file is opened for appending: this lands at `committed`.
+        if let Err(e) = self.file.write_all(&self.pending) {
+            self.torn = true;
+            return Err(self.error(e));
+        }
+        self.committed += self.pending.len() as u64;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Records appended but not yet written to the file.
+    pub fn pending_records(&self) -> usize {
+        memchr::memchr_iter(b'\n', &self.pending).count()
     }
 
     fn error(&self, source: io::Error) -> JournalError {

@@ -123,9 +123,17 @@ pub fn write_meta(dir: &Path, meta: &RunMeta) -> anyhow::Result<()> {
     let path = dir.join("run.json");
     let tmp = dir.join(".run.json.tmp");
     let json = serde_json::to_vec_pretty(meta)?;
-    std::fs::write(&tmp, json)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .with_context(|| format!("cannot write {}", path.display()))
+    let written = std::fs::write(&tmp, json).and_then(|_| std::fs::rename(&tmp, &path));
+    if written.is_err() {
+        // A full disk: leave no empty or partial temporary file behind.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.with_context(|| {
+        format!(
+            "cannot write {}; is the disk full? free space and run again",
+            path.display()
+        )
+    })
 }
 
 /// Read `run.json` back (for `--resume`).

@@ -139,7 +139,11 @@ pub struct RunOutcome {
     pub stopped_by: Option<StopReason>,
     /// Jobs abandoned in flight after the grace period.
     pub abandoned: Vec<JobKey>,
+    /// The first failed journal write, if any (the run stopped at it).
     pub journal_error: Option<JournalError>,
+    /// Answers that never reached the journal (the disk stayed full):
+    /// `--resume` sends them again.
+    pub unsaved: usize,
     /// Rate mode only: what the open-loop sender did.
     pub open_loop: Option<crate::runner::openloop::OpenLoopReport>,
     /// Under `--max-cost`: what was spent against it.
@@ -340,16 +344,14 @@ pub async fn execute(
         tokio::select! {
             msg = rx.recv() => match msg {
                 Some(Msg::Finished(rec)) => {
-                    if journal_error.is_none() {
-                        if let Err(e) = journal.append(&rec) {
-                            // Without a journal the run cannot be resumed: stop.
-                            journal_error = Some(e);
-                            shared.stop_with(StopReason::Interrupted);
-                        } else if !unflushed {
-                            unflushed = true;
-                            let at = tokio::time::Instant::now() + crate::journal::FLUSH_WITHIN;
-                            flush_timer.as_mut().reset(at);
-                        }
+                    // A failed write keeps the record in memory for the next try.
+                    if let Err(e) = journal.append(&rec) {
+                        journal_failed(&shared, &mut progress, &mut journal_error, e);
+                    }
+                    if !unflushed {
+                        unflushed = true;
+                        let at = tokio::time::Instant::now() + crate::journal::FLUSH_WITHIN;
+                        flush_timer.as_mut().reset(at);
                     }
                     done.insert(rec.row.job);
                     aggregate.record(&rec);
@@ -376,15 +378,24 @@ pub async fn execute(
             () = &mut flush_timer, if unflushed => {
                 unflushed = false;
                 if let Err(e) = journal.flush() {
-                    journal_error.get_or_insert(e);
-                    shared.stop_with(StopReason::Interrupted);
+                    journal_failed(&shared, &mut progress, &mut journal_error, e);
+                    unflushed = true;
+                    flush_timer.as_mut().reset(tokio::time::Instant::now() + JOURNAL_RETRY);
                 }
             }
         }
     }
-    if let Err(e) = journal.flush() {
-        journal_error.get_or_insert(e);
+    // Every request is done: the answers still in memory get the grace
+    // period to reach the disk (space may be freed meanwhile).
+    let give_up = Instant::now() + shared.ctx.grace.max(JOURNAL_RETRY);
+    while let Err(e) = journal.flush() {
+        journal_failed(&shared, &mut progress, &mut journal_error, e);
+        if Instant::now() >= give_up {
+            break;
+        }
+        tokio::time::sleep(JOURNAL_RETRY).await;
     }
+    let unsaved = journal.pending_records();
     progress.finish();
     let open_loop = match open_loop {
         Some(handle) => handle.await.ok(),
@@ -396,7 +407,28 @@ pub async fn execute(
         stopped_by: shared.stopped(),
         abandoned,
         journal_error,
+        unsaved,
         open_loop,
         budget: shared.budget_report(),
+    }
+}
+
+/// How often a failed journal write is tried again.
+const JOURNAL_RETRY: Duration = Duration::from_millis(500);
+
+/// The journal could not be written (a full disk): no new requests start;
+/// the answers of those in flight are kept and written once the disk allows.
+fn journal_failed(
+    shared: &Shared,
+    progress: &mut Progress,
+    first: &mut Option<JournalError>,
+    e: JournalError,
+) {
+    if first.is_none() {
+        shared.stop_with(StopReason::Interrupted);
+        progress.note(&format!(
+            "{e}: no new requests; the answers of those in flight are kept in memory and written as soon as the disk allows"
+        ));
+        *first = Some(e);
     }
 }

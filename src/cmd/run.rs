@@ -108,7 +108,14 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<RunOutco
         }
     }
     if let Some(e) = &outcome.journal_error {
-        eprintln!("error: {e}");
+        let kept = match outcome.unsaved {
+            0 => "every answer received was written once the disk allowed".to_string(),
+            n => format!("{n} answers received could not be written and will be sent again"),
+        };
+        eprintln!(
+            "error: {e}; no request was started after it, and {kept}. Free disk space, then finish with: evalgate run --resume {}",
+            run.dir.display()
+        );
     }
     Ok(outcome)
 }

@@ -8,6 +8,7 @@ mod checks;
 mod common;
 mod compare;
 mod decision;
+mod disk;
 mod everyday;
 mod faults;
 mod history;
