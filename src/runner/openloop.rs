@@ -301,12 +301,9 @@ pub(crate) async fn dispatch(
         _ => Duration::ZERO,
     };
     let pct = |q: f64| (!t.lag_us.is_empty()).then(|| t.lag_us.value_at_quantile(q) as f64 / 1e3);
-    // Sends the schedule had due within --duration (k/R < d: ⌈d·R⌉ of them;
-    // as many on average for Poisson), less those that started.
+    // Sends the schedule had due within --duration, less those that started.
     let not_sent = match cfg.duration {
-        Some(d) if out_of_time => {
-            ((d.as_secs_f64() * cfg.rate).ceil() as u64).saturating_sub(t.sent)
-        }
+        Some(d) if out_of_time => due_within(&mut schedule, d).saturating_sub(t.sent),
         _ => 0,
     };
     OpenLoopReport {
@@ -324,6 +321,24 @@ pub(crate) async fn dispatch(
         send_lag_max_ms: pct(1.0),
     }
 }
+
+/// How many sends the schedule has due before `d` in all, given that the
+/// last offset drawn was due and not sent: counted by drawing the rest of
+/// the schedule up to [`COUNT_DUE_UP_TO`] sends, beyond it `⌈d·R⌉` (exact
+/// for constant arrivals, the mean for Poisson).
+fn due_within(schedule: &mut Schedule, d: Duration) -> u64 {
+    let mut due = schedule.sent;
+    while due < COUNT_DUE_UP_TO {
+        if schedule.next_offset() >= d {
+            return due;
+        }
+        due += 1;
+    }
+    (d.as_secs_f64() * schedule.rate).ceil() as u64
+}
+
+/// Beyond this many sends due, [`due_within`] estimates instead of counting.
+const COUNT_DUE_UP_TO: u64 = 10_000_000;
 
 /// Sleep until `at` in short steps so a stop is noticed; false when stopped.
 pub(crate) async fn wait_until(shared: &Shared, at: Instant) -> bool {
