@@ -185,6 +185,14 @@ pub async fn load(
 async fn fetch(gw: &Gateway) -> Result<(Catalog, bytes::Bytes), GatewayError> {
     let url = format!("{}/models", gw.base_url());
     let Some(bytes) = gw.get("models").await? else {
+        // The most common cause: a base URL without its /v1. Ask once.
+        let base = gw.base_url();
+        if !base.ends_with("/v1") && matches!(gw.get("v1/models").await, Ok(Some(_))) {
+            return Err(GatewayError::MissingV1 {
+                url: base.to_string(),
+                suggested: format!("{base}/v1"),
+            });
+        }
         return Err(GatewayError::Status {
             url,
             status: 404,

@@ -51,9 +51,9 @@ pub fn read(path: &Path) -> Result<String, SuiteError> {
             ),
         });
     }
-    std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
+    std::fs::read_to_string(path).map_err(|error| SuiteError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
