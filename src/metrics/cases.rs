@@ -12,8 +12,8 @@ use crate::record::RequestRow;
 /// Checked repeats and passes of every (model, case).
 #[derive(Debug, Default)]
 pub struct CaseOutcomes {
-    /// (model, case id) → (checked repeats, passed repeats).
-    counts: HashMap<(String, String), (u32, u32)>,
+    /// model → case id → (checked repeats, passed repeats).
+    counts: HashMap<String, HashMap<String, (u32, u32)>>,
 }
 
 /// One model's per-case figures.
@@ -33,8 +33,19 @@ impl CaseOutcomes {
     /// Fold one row in (rows without a check outcome are ignored).
     pub fn record(&mut self, row: &RequestRow) {
         let Some(passed) = row.passed else { return };
-        let key = (row.model.clone(), row.case_id.clone());
-        let c = self.counts.entry(key).or_default();
+        // Look up before inserting: no key is allocated for a known case.
+        if !self.counts.contains_key(&row.model) {
+            self.counts.insert(row.model.clone(), HashMap::new());
+        }
+        let Some(cases) = self.counts.get_mut(&row.model) else {
+            return;
+        };
+        if !cases.contains_key(&row.case_id) {
+            cases.insert(row.case_id.clone(), (0, 0));
+        }
+        let Some(c) = cases.get_mut(&row.case_id) else {
+            return;
+        };
         c.0 += 1;
         c.1 += u32::from(passed);
     }
@@ -42,7 +53,7 @@ impl CaseOutcomes {
     /// The figures of `model`.
     pub fn figures(&self, model: &str) -> CaseFigures {
         let mut f = CaseFigures::default();
-        for (_, &(checked, passed)) in self.counts.iter().filter(|(k, _)| k.0 == model) {
+        for &(checked, passed) in self.counts.get(model).into_iter().flat_map(|c| c.values()) {
             f.cases += 1;
             f.any_passed += u64::from(passed > 0);
             f.all_passed += u64::from(passed == checked);

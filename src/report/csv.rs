@@ -402,12 +402,12 @@ mod tests {
         assert_eq!(
             lines.next().unwrap(),
             "0,support,refund-window,openai/gpt-5,0,ok,,,1,0.500,412.000,1530.000,11.293,\
-             89.445,1200,100,0,0,0,0.0015,gateway,gen_0,,stop,true,1.0,,,"
+             89.445,1200,100,0,0,0,0.0015,gateway,gen_0,,stop,true,1.0,,,,"
         );
         assert_eq!(
             lines.nth(2).unwrap(),
             "3,support,order-json,anthropic/claude-sonnet-4,0,error,rate_limited,\
-             Too many requests & <slow down>,3,0.500,,250.000,,,,,,,,,unknown,,,,,,,,"
+             Too many requests & <slow down>,3,0.500,,250.000,,,,,,,,,unknown,,,,,,,,,"
         );
         let back = read_requests(&path).unwrap();
         assert_eq!(back.len(), rows.len());

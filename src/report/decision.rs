@@ -5,7 +5,10 @@
 //! during the run) builds a [`CaseTable`]: per model and case, the checked
 //! repeats, the passes and each repeat's TTFT and duration. Memory grows with
 //! models × cases × repeats (8 bytes per answer), never with the rest of the
-//! row. From it, for every model against the reference:
+//! row, and only with two models or more (a single model's run keeps the
+//! two counters per case that flaky cases need); at most
+//! [`TIMINGS_PER_CASE`] repeats of a case are kept, so a million repeats of
+//! one case stay small. From it, for every model against the reference:
 //!
 //! - pass rate: exact McNemar on per-case outcomes (one repeat), or the
 //!   paired sign-flip permutation test on per-case pass fractions (repeats);
@@ -26,6 +29,10 @@ use crate::stats::{self, Direction, TestResult, Threshold, Verdict, ALPHA};
 /// Flaky case ids listed per model (the count is always complete).
 pub const FLAKY_LISTED: usize = 20;
 
+/// Repeats of one case whose timings are kept: the per-case median is
+/// that of the first this many answers.
+pub const TIMINGS_PER_CASE: usize = 1000;
+
 /// One model's record of one case.
 #[derive(Clone, Debug, Default)]
 struct CaseCell {
@@ -35,9 +42,12 @@ struct CaseCell {
     duration_ms: Vec<f32>,
 }
 
-/// Per model, per case: outcomes and timings of every repeat.
+/// Per model, per case: outcomes and (when `timings`) the timings of up to
+/// [`TIMINGS_PER_CASE`] repeats.
 #[derive(Debug, Default)]
 pub struct CaseTable {
+    /// Whether TTFT and duration are kept (the decision view needs them).
+    timings: bool,
     /// Case ids in first-seen order.
     cases: Vec<String>,
     index: HashMap<String, usize>,
@@ -46,6 +56,14 @@ pub struct CaseTable {
 }
 
 impl CaseTable {
+    /// A table for `summary`'s run: timings only with two models or more.
+    pub fn for_run(summary: &RunSummary) -> CaseTable {
+        CaseTable {
+            timings: summary.models.len() > 1,
+            ..CaseTable::default()
+        }
+    }
+
     /// Fold one row in.
     pub fn record(&mut self, row: &RequestRow) {
         let case = match self.index.get(&row.case_id) {
@@ -72,7 +90,7 @@ impl CaseTable {
             cell.checked += 1;
             cell.passed += u32::from(p);
         }
-        if row.status == Status::Ok {
+        if self.timings && row.status == Status::Ok && cell.ttft_ms.len() < TIMINGS_PER_CASE {
             if let (Some(t), Some(d)) = (row.ttft_ms, row.duration_ms) {
                 cell.ttft_ms.push(t as f32);
                 cell.duration_ms.push(d as f32);
@@ -391,6 +409,8 @@ impl ModelDecision {
                 "the same cost per passing answer".into()
             } else if pct < 0.0 {
                 format!("{:.0}% cheaper per passing answer", -pct)
+            } else if r >= 2.0 {
+                format!("{r:.1}× the cost per passing answer")
             } else {
                 format!("{pct:.0}% costlier per passing answer")
             });
@@ -527,7 +547,10 @@ mod tests {
         }
         let names: Vec<String> = models.iter().map(|m| m.to_string()).collect();
         let mut agg = Aggregate::new(&names);
-        let mut table = CaseTable::default();
+        let mut table = CaseTable {
+            timings: true,
+            ..CaseTable::default()
+        };
         for r in &rows {
             agg.record(&ResponseRecord::from_row(r.clone()));
             table.record(r);

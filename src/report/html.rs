@@ -55,7 +55,7 @@ impl Exporter for Html {
         }
         // The decision view and flaky cases need every row's outcome and
         // timings per case (another pass; memory grows with cases only).
-        let mut cases = CaseTable::default();
+        let mut cases = CaseTable::for_run(summary);
         if summary.models.len() > 1 || summary.run.options.repeat > 1 {
             for rec in records()? {
                 cases.record(&rec.row);

@@ -70,7 +70,7 @@ impl Markdown {
         }
         out.push_str(".\n\n");
 
-        let mut cases = CaseTable::default();
+        let mut cases = CaseTable::for_run(summary);
         let mut failing = Failing::new(summary);
         let mut shown = TableData {
             headers: vec!["case", "model", "failed checks", "answer"],

@@ -449,14 +449,10 @@ fn message(
     if content.is_empty() && tool_calls.is_empty() {
         return Err(format!("a `{role}` message needs `content`"));
     }
-    if matches!(content, Content::Parts(_)) && m.role != Role::User {
-        if let Content::Parts(parts) = &content {
-            if parts.iter().any(|p| matches!(p, Part::Image(_))) {
-                return Err(format!(
-                    "a `{role}` message has an image: images go in user messages"
-                ));
-            }
-        }
+    if m.role != Role::User && content.images().next().is_some() {
+        return Err(format!(
+            "a `{role}` message has an image: images go in user messages"
+        ));
     }
     Ok(Message {
         role: role.to_string(),

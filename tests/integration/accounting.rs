@@ -35,7 +35,7 @@ async fn catalog_prices(base: &str, id: &str) -> (f64, f64, Option<f64>) {
 #[test]
 fn models_lists_the_catalog_as_a_table_and_as_json_with_filters() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = evalgate(&["models", "--sim"], tmp.path());
+    let out = evalgate(&["models", "--sim", "--wide"], tmp.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let table = String::from_utf8_lossy(&out.stdout);
     for needle in [
@@ -48,6 +48,16 @@ fn models_lists_the_catalog_as_a_table_and_as_json_with_filters() {
     ] {
         assert!(table.contains(needle), "{needle} missing from\n{table}");
     }
+    // By default: id, context and prices, in 80 columns.
+    let out = bin()
+        .args(["models", "--sim"])
+        .env("COLUMNS", "80")
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("anthropic/claude-sonnet-4") && table.contains("in $/M"));
+    assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
     let out = evalgate(
         &["models", "--sim", "--json", "--creator", "openai"],
         tmp.path(),

@@ -78,12 +78,21 @@ fn broken_links(file: &Path, root: &Path) -> Vec<String> {
 }
 
 #[test]
-fn every_relative_link_in_the_docs_resolves_inside_the_repository() {
+fn every_relative_link_in_the_docs_resolves_inside_the_repository_and_no_conflict_is_left() {
     let root = repo();
     let files = markdown_files();
     assert!(files.len() >= 4, "{files:?}");
+    let markers = Regex::new(r"(?m)^(<<<<<<< |=======$|>>>>>>> )").unwrap();
     let mut broken = Vec::new();
     for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        if let Some(m) = markers.find(&text) {
+            broken.push(format!(
+                "{}: a merge conflict marker `{}`",
+                file.display(),
+                m.as_str()
+            ));
+        }
         for b in broken_links(file, &root) {
             broken.push(format!("{}: {b}", file.display()));
         }
@@ -207,17 +216,26 @@ fn the_readme_opens_with_the_two_commands() {
     assert!(repo().join("scripts/test").is_file());
 }
 
+/// `from` copied into `to`, subdirectories (suites' data files) included.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
 #[test]
 fn every_readme_command_that_can_run_offline_runs_with_its_documented_exit_code() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let suites = dir.join("suites");
-    std::fs::create_dir_all(&suites).unwrap();
-    for entry in std::fs::read_dir(repo().join("suites")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, suites.join(path.file_name().unwrap())).unwrap();
-    }
+    copy_dir(&repo().join("suites"), &dir.join("suites"));
     let mut ran = 0;
     for line in readme_lines(&readme) {
         let command = match classify(&line) {
