@@ -24,8 +24,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// Set by the panic hook: a panic anywhere (a spawned task's included,
+/// whose `JoinError` may be dropped on the way) makes the exit non-zero.
+static PANICKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Keep the default panic message (with its location) and remember the panic.
+fn note_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICKED.store(true, std::sync::atomic::Ordering::SeqCst);
+        default(info);
+    }));
+}
+
+/// The exit code once the command returned `code`: a run in which anything
+/// panicked failed (3), whatever it returned, unless it was interrupted or
+/// refused before sending.
+fn after_panics(code: i32) -> i32 {
+    if !PANICKED.load(std::sync::atomic::Ordering::SeqCst) {
+        return code;
+    }
+    eprintln!(
+        "error: evalgate hit an internal error (the panic above is a bug; please report it); \
+         the outputs may be incomplete"
+    );
+    match code {
+        crate::exit::OK | crate::exit::FAILED => crate::exit::RUN_FAILED,
+        other => other,
+    }
+}
+
 /// Parse, run on a multi-threaded runtime, print the error chain, map to an exit code.
 pub fn main_with(cli: Cli) -> i32 {
+    note_panics();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -36,12 +67,17 @@ pub fn main_with(cli: Cli) -> i32 {
             return crate::exit::RUN_FAILED;
         }
     };
-    match runtime.block_on(run(cli)) {
-        Ok(code) => code,
-        Err(err) => {
+    // A panic that unwinds to here (not only one in a spawned task) is
+    // an exit 3 too, after the hook printed it.
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(run(cli))));
+    let code = match ran {
+        Ok(Ok(code)) => code,
+        Ok(Err(err)) => {
             let err = crate::exit::Error::from(err);
             eprintln!("error: {err}");
             err.exit_code()
         }
-    }
+        Err(_) => crate::exit::RUN_FAILED,
+    };
+    after_panics(code)
 }

@@ -71,10 +71,17 @@ fn fraction(s: &str) -> Result<f64, String> {
     }
 }
 
-fn positive_f64(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
-        _ => Err(format!("`{s}` must be a number > 0, e.g. 200 or 0.5")),
+/// The slowest `--rate`: one request a day. Below it the gap between two
+/// sends is longer than any run, and far below it no longer a duration.
+pub const MIN_RATE: f64 = 1.0 / 86_400.0;
+
+fn rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= MIN_RATE => Ok(v),
+        Ok(v) if v > 0.0 && v.is_finite() => Err(format!(
+            "`{s}` is below one request a day ({MIN_RATE:.7} req/s); give a rate of at least that, e.g. 0.5"
+        )),
+        _ => Err(format!("`{s}` must be a number of requests per second > 0, e.g. 200 or 0.5")),
     }
 }
 
@@ -232,7 +239,7 @@ pub struct RunArgs {
     pub shard: Option<Shard>,
     /// Open loop: send this many requests per second (over all models) on a fixed
     /// schedule; latency counts from each request's intended send time.
-    #[arg(long, value_name = "REQ/S", value_parser = positive_f64)]
+    #[arg(long, value_name = "REQ/S", value_parser = rate)]
     pub rate: Option<f64>,
     /// How `--rate` spaces sends: evenly, or as a Poisson process seeded by `--seed`.
     #[arg(long, value_enum, default_value = "constant", requires = "rate")]
@@ -374,6 +381,9 @@ pub struct MergeArgs {
     /// Write into an existing, non-empty --out directory.
     #[arg(long)]
     pub force: bool,
+    /// Merge an incomplete set of shards; the merged run is marked partial.
+    #[arg(long)]
+    pub allow_partial: bool,
     #[command(flatten)]
     pub history: HistoryArgs,
     /// Do not append the merged run to the history store.
@@ -463,12 +473,18 @@ pub struct ModelsArgs {
     /// Use the simulated gateway's catalog.
     #[arg(long)]
     pub sim: bool,
+    /// Time allowed for fetching the catalog.
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "30s")]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args, Clone)]
 pub struct CreditsArgs {
     #[command(flatten)]
     pub gateway: GatewayArgs,
+    /// Time allowed for fetching the balance.
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "30s")]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -9,7 +9,7 @@
 //! plan at the end of the run.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -36,10 +36,25 @@ pub enum JournalError {
     },
 }
 
+/// Lines are written to the file once this many bytes are waiting, or at
+/// the caller's next flush.
+const WRITE_AT: usize = 64 * 1024;
+
 /// Appends records, one line each; the caller flushes (within [`FLUSH_WITHIN`]).
+///
+/// A failed write (a full disk) loses nothing: the lines stay in memory and
+/// the next flush writes them again, after cutting off whatever part of them
+/// reached the file, so the file only ever holds whole lines and a line is
+/// never written twice.
 pub struct JournalWriter {
     path: PathBuf,
-    out: BufWriter<File>,
+    file: File,
+    /// Appended lines not yet written whole to the file.
+    pending: Vec<u8>,
+    /// The file's length up to the last line written whole.
+    committed: u64,
+    /// A write failed part-way: the file may hold a part of `pending`.
+    torn: bool,
     line: Vec<u8>,
 }
 
@@ -62,26 +77,56 @@ impl JournalWriter {
         if good < file.metadata().map_err(open_err)?.len() {
             file.set_len(good).map_err(open_err)?;
         }
-        file.seek(SeekFrom::End(0)).map_err(open_err)?;
+        let committed = file.seek(SeekFrom::End(0)).map_err(open_err)?;
         Ok(JournalWriter {
             path,
-            out: BufWriter::with_capacity(64 * 1024, file),
+            file,
+            pending: Vec::with_capacity(WRITE_AT),
+            committed,
+            torn: false,
             line: Vec::with_capacity(4096),
         })
     }
 
-    /// Append one record (buffered: call [`JournalWriter::flush`] soon).
+    /// Append one record (buffered: call [`JournalWriter::flush`] soon). An
+    /// error means the file could not be written: the record is kept, and
+    /// the next flush tries again.
     pub fn append(&mut self, record: &ResponseRecord) -> Result<(), JournalError> {
         self.line.clear();
         serde_json::to_writer(&mut self.line, record)
             .map_err(|e| self.error(io::Error::other(e)))?;
         self.line.push(b'\n');
-        self.out.write_all(&self.line).map_err(|e| self.error(e))
+        self.pending.extend_from_slice(&self.line);
+        if self.pending.len() >= WRITE_AT && !self.torn {
+            self.flush()?;
+        }
+        Ok(())
     }
 
-    /// Hand every appended line to the OS.
+    /// Hand every appended line to the OS; on failure they stay pending.
     pub fn flush(&mut self) -> Result<(), JournalError> {
-        self.out.flush().map_err(|e| self.error(e))
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if self.torn {
+            self.file
+                .set_len(self.committed)
+                .map_err(|e| self.error(e))?;
+            self.torn = false;
+        }
+        // The file is opened for appending: this lands at `committed`.
+        if let Err(e) = self.file.write_all(&self.pending) {
+            self.torn = true;
+            return Err(self.error(e));
+        }
+        self.committed += self.pending.len() as u64;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Records appended but not yet written to the file.
+    pub fn pending_records(&self) -> usize {
+        memchr::memchr_iter(b'\n', &self.pending).count()
     }
 
     fn error(&self, source: io::Error) -> JournalError {
@@ -181,6 +226,93 @@ pub fn read_all(dir: &Path) -> Result<Vec<ResponseRecord>, JournalError> {
         }
     }
     Ok(out)
+}
+
+/// The journal's records in job order (the file is in completion order):
+/// an index of one (job, byte offset) pair per line, 16 bytes a record, then
+/// each line read back at its offset. A line that does not parse (a torn
+/// last line) is left out, as [`JournalReader`]'s callers do; a job journaled
+/// twice keeps its first line.
+pub struct JobOrder {
+    path: PathBuf,
+    index: Vec<(u64, u64)>,
+}
+
+impl JobOrder {
+    /// Index the journal of `dir`; an empty index when there is none.
+    pub fn build(dir: &Path) -> Result<JobOrder, JournalError> {
+        let path = dir.join(FILE_NAME);
+        let open_err = |source| JournalError::Open {
+            path: path.clone(),
+            source,
+        };
+        let mut index = Vec::new();
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(JobOrder { path, index }),
+            Err(e) => return Err(open_err(e)),
+        };
+        let mut reader = BufReader::with_capacity(256 * 1024, file);
+        let mut line = String::new();
+        let mut offset = 0u64;
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line).map_err(open_err)?;
+            if n == 0 {
+                break;
+            }
+            if let Some(job) = job_of(&line) {
+                index.push((job, offset));
+            }
+            offset += n as u64;
+        }
+        // Stable: of a job journaled twice, the first line stays first.
+        index.sort_by_key(|(job, _)| *job);
+        index.dedup_by_key(|(job, _)| *job);
+        Ok(JobOrder { path, index })
+    }
+
+    /// The records, by ascending job.
+    pub fn records(&self) -> Result<impl Iterator<Item = ResponseRecord> + '_, JournalError> {
+        let mut reader = match File::open(&self.path) {
+            Ok(f) => Some(BufReader::with_capacity(256 * 1024, f)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && self.index.is_empty() => None,
+            Err(source) => {
+                return Err(JournalError::Open {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
+        };
+        let mut pos = 0u64;
+        let mut line = String::new();
+        Ok(self.index.iter().filter_map(move |(_, offset)| {
+            let reader = reader.as_mut()?;
+            // Relative seeks keep the read buffer when the next line is in
+            // it, as it mostly is (completion order is nearly job order).
+            let delta = i64::try_from(*offset).ok()? - i64::try_from(pos).ok()?;
+            reader.seek_relative(delta).ok()?;
+            line.clear();
+            let n = reader.read_line(&mut line).ok()?;
+            pos = offset + n as u64;
+            parse_line(&line).ok()
+        }))
+    }
+}
+
+/// The job of one journal line: from its leading `{"job":N,` (how
+/// [`JournalWriter`] writes it) without parsing the rest, else by parsing it.
+fn job_of(line: &str) -> Option<u64> {
+    let fast = line
+        .strip_prefix("{\"job\":")
+        .and_then(|rest| rest.split_once(','))
+        .and_then(|(n, _)| n.parse().ok());
+    fast.or_else(|| {
+        if line.trim().is_empty() {
+            return None;
+        }
+        parse_line(line).ok().map(|r| r.row.job)
+    })
 }
 
 /// Parse one journal line. Same JSON as [`ResponseRecord`]'s own

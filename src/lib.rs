@@ -25,6 +25,7 @@ pub mod pricing;
 pub mod progress;
 pub mod record;
 pub mod report;
+pub mod rundir;
 pub mod runner;
 pub mod secret;
 pub mod sim;

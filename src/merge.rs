@@ -30,6 +30,13 @@ pub enum MergeError {
     /// Shards of different partitions.
     #[error("{a}, but {b}: shards of different --shard counts do not partition the same plan")]
     MixedShards { a: String, b: String },
+    /// Shards missing from the set: the merge would report part of a plan.
+    #[error("only shards {have} of {count} were given (missing {missing}): the merged run would cover part of the plan; add the missing shards, or pass --allow-partial to merge them anyway as a partial run")]
+    IncompleteShards {
+        have: String,
+        missing: String,
+        count: u32,
+    },
     /// Nothing to merge.
     #[error("give at least one run directory to merge")]
     Empty,
@@ -119,6 +126,22 @@ fn check_compatible(inputs: &[Input]) -> Result<(), MergeError> {
     Ok(())
 }
 
+/// When the inputs are shards but not all of them: (given, missing, count).
+fn missing_shards(inputs: &[Input]) -> Option<(Vec<String>, Vec<String>, u32)> {
+    let shards: BTreeSet<crate::plan::Shard> = inputs
+        .iter()
+        .filter_map(|i| i.summary.run.options.shard.as_deref()?.parse().ok())
+        .collect();
+    let count = shards.first()?.count;
+    let missing: Vec<String> = (1..=count)
+        .map(|index| crate::plan::Shard { index, count })
+        .filter(|s| !shards.contains(s))
+        .map(|s| s.to_string())
+        .collect();
+    let have = shards.iter().map(|s| s.to_string()).collect();
+    (!missing.is_empty()).then_some((have, missing, count))
+}
+
 fn short(hash: &str) -> String {
     hash[..12.min(hash.len())].to_string()
 }
@@ -187,8 +210,16 @@ fn prepare_out(out: &Path, force: bool) -> Result<(), MergeError> {
     })
 }
 
-/// Merge run directories into `out`; returns the merged summary.
-pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<RunSummary, MergeError> {
+/// Merge run directories into `out`; returns the merged summary. An
+/// incomplete set of shards is refused unless `allow_partial`, which marks
+/// the merged run partial (`stopped_by`), so it is never taken for the
+/// whole plan (`last`, `last-green` and green verdicts skip it).
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    force: bool,
+    allow_partial: bool,
+) -> Result<RunSummary, MergeError> {
     if dirs.is_empty() {
         return Err(MergeError::Empty);
     }
@@ -197,7 +228,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<RunSummary, Me
         .map(|d| load(d))
         .collect::<Result<Vec<_>, _>>()?;
     check_compatible(&inputs)?;
-    let meta = merged_meta(&inputs);
+    let mut meta = merged_meta(&inputs);
+    if let Some((have, missing, count)) = missing_shards(&inputs) {
+        if !allow_partial {
+            return Err(MergeError::IncompleteShards {
+                have: have.join(", "),
+                missing: missing.join(", "),
+                count,
+            });
+        }
+        meta.stopped_by = Some(format!("partial: shards {} missing", missing.join(", ")));
+    }
     let mut agg = Aggregate::new(&meta.models);
     for i in &inputs {
         agg.merge(&i.summary.aggregate()?)?;

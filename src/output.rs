@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::journal::JournalReader;
+use crate::journal::JobOrder;
 use crate::metrics::{Aggregate, CaseOutcomes};
 use crate::plan::Plan;
 use crate::record::{ErrorKind, JobKey, RequestRow, ResponseRecord, RunMeta, Status};
@@ -32,17 +32,19 @@ impl Unrun<'_> {
         ResponseRecord::from_row(row)
     }
 
-    /// Abandoned in-flight jobs (errors of kind `cancelled`), then every job
-    /// never started (skipped, with the stop reason's kind).
+    /// Abandoned in-flight jobs (errors of kind `cancelled`) and every job
+    /// never started (skipped, with the stop reason's kind), by job.
     pub fn records(&self) -> impl Iterator<Item = ResponseRecord> + '_ {
         let kind = self
             .outcome
             .stopped_by
             .map_or(ErrorKind::Cancelled, |s| s.error_kind());
         let abandoned = &self.outcome.abandoned;
-        let in_flight = abandoned
+        let mut in_flight: Vec<ResponseRecord> = abandoned
             .iter()
-            .map(|k| self.record(*k, Status::Error, ErrorKind::Cancelled));
+            .map(|k| self.record(*k, Status::Error, ErrorKind::Cancelled))
+            .collect();
+        in_flight.sort_by_key(|r| r.row.job);
         let never = self
             .plan
             .jobs()
@@ -50,18 +52,30 @@ impl Unrun<'_> {
                 !self.outcome.done.contains(k.job) && !abandoned.iter().any(|a| a.job == k.job)
             })
             .map(move |k| self.record(k, Status::Skipped, kind));
-        in_flight.chain(never)
+        by_job(in_flight.into_iter(), never)
     }
 }
 
-/// Journal records followed by the unrun jobs: every planned job once.
+/// Two iterators ascending by job, as one ascending by job.
+fn by_job(
+    a: impl Iterator<Item = ResponseRecord>,
+    b: impl Iterator<Item = ResponseRecord>,
+) -> impl Iterator<Item = ResponseRecord> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y.row.job < x.row.job => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
+}
+
+/// Journal records and the unrun jobs, in job order (the order of the plan,
+/// whatever order the answers came in): every planned job once.
 fn all_records<'a>(
-    dir: &Path,
+    journal: &'a JobOrder,
     unrun: &'a Unrun<'a>,
 ) -> anyhow::Result<impl Iterator<Item = ResponseRecord> + 'a> {
-    let journal = JournalReader::open(dir)?;
-    let done = journal.into_iter().flatten().filter_map(Result::ok);
-    Ok(done.chain(unrun.records()))
+    Ok(by_job(journal.records()?, unrun.records()))
 }
 
 /// Write every file of the run directory; returns the summary.
@@ -78,10 +92,11 @@ pub fn write_run_dir(
     }
     let mut summary = RunSummary::new(meta, &agg);
 
+    let journal = JobOrder::build(dir)?;
     let csv_path = dir.join("requests.csv");
     let mut csv = RequestsCsv::create(&csv_path)?;
     let mut cases = CaseOutcomes::default();
-    for rec in all_records(dir, unrun)? {
+    for rec in all_records(&journal, unrun)? {
         cases.record(&rec.row);
         csv.write(&rec.row)?;
     }
@@ -92,7 +107,7 @@ pub fn write_run_dir(
         .map(|e| e as &dyn Exporter)
         .chain(extra.iter().copied());
     let records = || -> Result<Box<dyn Iterator<Item = ResponseRecord> + '_>, ReportError> {
-        let rows = all_records(dir, unrun).map_err(|e| ReportError::Journal(e.to_string()))?;
+        let rows = all_records(&journal, unrun).map_err(|e| ReportError::Journal(e.to_string()))?;
         Ok(Box::new(rows))
     };
     for exporter in exporters {
@@ -108,9 +123,17 @@ pub fn write_meta(dir: &Path, meta: &RunMeta) -> anyhow::Result<()> {
     let path = dir.join("run.json");
     let tmp = dir.join(".run.json.tmp");
     let json = serde_json::to_vec_pretty(meta)?;
-    std::fs::write(&tmp, json)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .with_context(|| format!("cannot write {}", path.display()))
+    let written = std::fs::write(&tmp, json).and_then(|_| std::fs::rename(&tmp, &path));
+    if written.is_err() {
+        // A full disk: leave no empty or partial temporary file behind.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.with_context(|| {
+        format!(
+            "cannot write {}; is the disk full? free space and run again",
+            path.display()
+        )
+    })
 }
 
 /// Read `run.json` back (for `--resume`).

@@ -10,7 +10,7 @@
 use crate::record::JobKey;
 
 /// `i/n`: run only the jobs of shard `i` (1-based) out of `n`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Shard {
     pub index: u32,
     pub count: u32,

@@ -25,6 +25,10 @@ pub use message::AssertSpec;
 pub use prices::{ModelPrices, Tier, Tiered};
 pub use slo::Slo;
 
+/// The response header by which `evalgate sim` announces itself on every
+/// answer, so a run against it through `--gateway` is marked simulated.
+pub const SIM_HEADER: &str = "x-evalgate-sim";
+
 /// Whether a job was sent and what came back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -24,6 +24,7 @@ pub mod openloop;
 mod signals;
 mod subscribers;
 
+pub use budget::BudgetReport;
 use budget::{initial_cost_estimate, Budget};
 use closed_loop::dispatch;
 use collect::Collector;
@@ -31,6 +32,7 @@ use events::JobEvent;
 pub use events::{RunEvent, RunSubscriber, RunView, SubscriberError};
 use signals::Interrupts;
 pub use subscribers::JournalSubscriber;
+use subscribers::JOURNAL_RETRY;
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -144,10 +146,15 @@ pub struct RunOutcome {
     pub stopped_by: Option<StopReason>,
     /// Jobs abandoned in flight after the grace period.
     pub abandoned: Vec<JobKey>,
-    /// The subscriber failure (the journal's) that stopped the run.
+    /// The first subscriber failure (the journal's) that stopped the run.
     pub subscriber_error: Option<SubscriberError>,
+    /// Answers that never reached the journal (the disk stayed full):
+    /// `--resume` sends them again.
+    pub unsaved: usize,
     /// Rate mode only: what the open-loop sender did.
     pub open_loop: Option<crate::runner::openloop::OpenLoopReport>,
+    /// Under `--max-cost`: what was spent against it.
+    pub budget: Option<BudgetReport>,
 }
 
 /// What jobs send the collector.
@@ -170,6 +177,10 @@ pub(crate) struct Shared {
     initial_estimate: Vec<Option<f64>>,
     /// Some subscriber wants the job-side events: jobs send them.
     pub(crate) job_events: bool,
+    /// Per model, one permit: under a budget, a model whose cost is not
+    /// known yet (no price, no answer with a cost) sends one request at a
+    /// time, so an unknown price can overspend by one request at most.
+    unpriced: Vec<Arc<Semaphore>>,
 }
 
 impl Shared {
@@ -192,6 +203,32 @@ impl Shared {
     }
 
     /// Decide whether job `key` may start; reserve its estimated cost.
+    /// Under a budget, while model `m`'s cost is unknown: the one permit its
+    /// requests take in turn. `None` when it may send freely.
+    pub(crate) async fn unpriced_turn(&self, m: u32) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.ctx.max_cost?;
+        let known = {
+            let b = self.budget.lock().expect("budget lock");
+            b.max_seen[m as usize].is_some() || self.initial_estimate[m as usize].is_some()
+        };
+        if known {
+            return None;
+        }
+        self.unpriced[m as usize].clone().acquire_owned().await.ok()
+    }
+
+    fn budget_report(&self) -> Option<BudgetReport> {
+        let max_cost = self.ctx.max_cost?;
+        let b = self.budget.lock().expect("budget lock");
+        Some(BudgetReport {
+            max_cost,
+            spent: b.spent,
+            worst_case_alone: b
+                .worst_case_alone
+                .map(|(m, c)| (self.ctx.models[m].clone(), c)),
+        })
+    }
+
     pub(crate) fn admit(&self, key: &JobKey) -> Result<f64, StopReason> {
         if let Some(r) = self.stopped() {
             return Err(r);
@@ -208,7 +245,11 @@ impl Shared {
         let mut b = self.budget.lock().expect("budget lock");
         let m = key.model_index as usize;
         let estimate = b.max_seen[m].or(self.initial_estimate[m]).unwrap_or(0.0);
-        if b.spent + b.reserved + estimate > max_cost {
+        // `--max-cost 0` sends nothing, even where the cost is unknown.
+        if b.spent + b.reserved + estimate > max_cost || max_cost <= 0.0 {
+            if b.spent == 0.0 && b.reserved == 0.0 && estimate > max_cost {
+                b.worst_case_alone.get_or_insert((m, estimate));
+            }
             drop(b);
             self.stop_with(StopReason::Budget);
             return Err(StopReason::Budget);
@@ -259,6 +300,7 @@ pub async fn execute(
         origin: Instant::now(),
         initial_estimate,
         job_events: collector.wants_job_events(),
+        unpriced: (0..models).map(|_| Arc::new(Semaphore::new(1))).collect(),
     });
     // Listen before the first request starts, and keep listening: a signal
     // that arrives between two waits is never lost.
@@ -351,7 +393,13 @@ pub async fn execute(
         }
     }
     collector.announce_stop(&shared);
+    // Every request is done: what a subscriber still holds (answers kept in
+    // memory on a full disk) gets the grace period to be saved.
+    collector
+        .settle(shared.ctx.grace.max(JOURNAL_RETRY), &shared)
+        .await;
     collector.finish();
+    let unsaved = collector.unsaved();
     let open_loop = match open_loop {
         Some(handle) => handle.await.ok(),
         None => None,
@@ -362,6 +410,8 @@ pub async fn execute(
         stopped_by: shared.stopped(),
         abandoned,
         subscriber_error: collector.error,
+        unsaved,
         open_loop,
+        budget: shared.budget_report(),
     }
 }

@@ -25,16 +25,25 @@ pub fn base_url(flag: Option<&str>) -> String {
 
 /// The key and the name of the variable it came from. An explicitly named
 /// variable must be set; the default falls back to `VERCEL_OIDC_TOKEN` as
-/// the gateway's own SDKs do.
-pub fn resolve_key(explicit: Option<&str>) -> Result<(ApiKey, String), anyhow::Error> {
+/// the gateway's own SDKs do. `offers_sim`: the command has a `--sim` flag
+/// to suggest when there is no key.
+pub fn resolve_key(
+    explicit: Option<&str>,
+    offers_sim: bool,
+) -> Result<(ApiKey, String), anyhow::Error> {
     let read = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let or_sim = if offers_sim {
+        ", or use --sim to run against the built-in simulated gateway"
+    } else {
+        ""
+    };
     match explicit {
         Some(name) => read(name)
             .map(|v| (ApiKey::new(v.trim()), name.to_string()))
             .ok_or_else(|| {
                 crate::usage!(
                     "no API key: the environment variable {name} (chosen by --key-env or the suite's key_env) is not set; \
-                     set it, or use --sim to run against the built-in simulated gateway"
+                     set it{or_sim}"
                 )
             }),
         None => read(DEFAULT_KEY_ENV)
@@ -42,19 +51,26 @@ pub fn resolve_key(explicit: Option<&str>) -> Result<(ApiKey, String), anyhow::E
             .or_else(|| read(OIDC_KEY_ENV).map(|v| (ApiKey::new(v.trim()), OIDC_KEY_ENV.to_string())))
             .ok_or_else(|| {
                 crate::usage!(
-                    "no API key: set {DEFAULT_KEY_ENV} (or {OIDC_KEY_ENV}, or name another variable with --key-env), \
-                     or use --sim to run against the built-in simulated gateway"
+                    "no API key: set {DEFAULT_KEY_ENV} (or {OIDC_KEY_ENV}, or name another variable with --key-env){or_sim}"
                 )
             }),
     }
 }
 
-/// A gateway client for commands that send a single request or two.
-pub fn simple_gateway(args: &GatewayArgs, key: Option<ApiKey>) -> anyhow::Result<Gateway> {
+/// A gateway client for commands that send a single request or two, each
+/// bounded by `timeout`.
+pub fn simple_gateway(
+    args: &GatewayArgs,
+    key: Option<ApiKey>,
+    timeout: std::time::Duration,
+) -> anyhow::Result<Gateway> {
     Gateway::new(GatewayConfig {
         base_url: base_url(args.gateway.as_deref()),
         key,
-        timeouts: Timeouts::default(),
+        timeouts: Timeouts {
+            fetch: timeout,
+            ..Timeouts::default()
+        },
         retry: RetryPolicy::default(),
         max_connections: 4,
         headers: Vec::new(),

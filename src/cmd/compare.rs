@@ -35,7 +35,7 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<i32> {
                 })?;
             let run = history.load(&id).await?;
             RunData {
-                label: format!("history:{id}"),
+                label: run.label,
                 summary: run.summary,
                 rows: run.rows,
             }
@@ -250,7 +250,7 @@ fn cannot_read_back(dir: &Path, e: &dyn std::fmt::Display, code: i32) -> i32 {
 async fn load_stored(target: &HistoryTarget, id: &str) -> anyhow::Result<RunData> {
     let run = History::open(target).await?.load(id).await?;
     Ok(RunData {
-        label: format!("history:{id}"),
+        label: run.label,
         summary: run.summary,
         rows: run.rows,
     })

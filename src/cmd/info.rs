@@ -129,10 +129,10 @@ pub async fn models(args: &ModelsArgs) -> anyhow::Result<i32> {
         None
     };
     // The catalog needs no key; send one only when it is set.
-    let key = common::resolve_key(gw_args.key_env.as_deref())
+    let key = common::resolve_key(gw_args.key_env.as_deref(), true)
         .ok()
         .map(|(k, _)| k);
-    let gateway = common::simple_gateway(&gw_args, key)?;
+    let gateway = common::simple_gateway(&gw_args, key, args.timeout)?;
     let opts = CacheOptions {
         refresh: args.refresh || sim.is_some(),
         ..CacheOptions::default()
@@ -145,7 +145,10 @@ pub async fn models(args: &ModelsArgs) -> anyhow::Result<i32> {
     } else {
         opts
     };
-    let (catalog, source) = catalog::load(&gateway, &opts).await?;
+    let (catalog, source) = catalog::load(&gateway, &opts).await.map_err(|e| match e {
+        crate::gateway::GatewayError::MissingV1 { .. } => crate::usage!("{e}"),
+        e => e.into(),
+    })?;
     if let CatalogSource::StaleCache { error } = &source {
         eprintln!("warning: the gateway's catalog could not be fetched ({error}); showing a stale cached copy");
     }
@@ -172,8 +175,8 @@ pub async fn models(args: &ModelsArgs) -> anyhow::Result<i32> {
 }
 
 pub async fn credits(args: &CreditsArgs) -> anyhow::Result<i32> {
-    let (key, _) = common::resolve_key(args.gateway.key_env.as_deref())?;
-    let gateway = common::simple_gateway(&args.gateway, Some(key))?;
+    let (key, _) = common::resolve_key(args.gateway.key_env.as_deref(), false)?;
+    let gateway = common::simple_gateway(&args.gateway, Some(key), args.timeout)?;
     match gateway.credits().await? {
         Some(c) => {
             println!("balance:    ${:.2}", c.balance);

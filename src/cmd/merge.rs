@@ -9,12 +9,14 @@ use crate::usage;
 
 /// 0 when merged; 2 for inputs that cannot be merged.
 pub async fn run(args: &MergeArgs) -> anyhow::Result<i32> {
-    let summary = merge::merge(&args.runs, &args.out, args.force).map_err(|e| match e {
-        MergeError::Report(_) | MergeError::Journal(_) | MergeError::Metrics(_) => {
-            anyhow::Error::new(e)
-        }
-        other => usage!("{other}"),
-    })?;
+    let summary = merge::merge(&args.runs, &args.out, args.force, args.allow_partial).map_err(
+        |e| match e {
+            MergeError::Report(_) | MergeError::Journal(_) | MergeError::Metrics(_) => {
+                anyhow::Error::new(e)
+            }
+            other => usage!("{other}"),
+        },
+    )?;
     println!(
         "{}",
         table::comparison_table(
@@ -24,12 +26,16 @@ pub async fn run(args: &MergeArgs) -> anyhow::Result<i32> {
             }
         )
     );
+    let n = args.runs.len();
     println!(
-        "merged {} runs into {}/ ({})",
-        args.runs.len(),
+        "merged {n} run{} into {}/ ({})",
+        if n == 1 { "" } else { "s" },
         args.out.display(),
         crate::report::formats::run_dir_files()
     );
+    if let Some(why) = &summary.run.stopped_by {
+        println!("the merged run is marked {why}");
+    }
     if !args.no_history {
         // The merged run's own verdict, as `run` would give it.
         let code = if summary.run.stopped_by.is_some() {

@@ -43,7 +43,11 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<i32> {
         Some("table") if args.wide => &report::formats::Table { wide: true },
         _ => format.writer,
     };
-    let bytes = writer.render(&summary, &mut records.into_iter())?;
+    let mut bytes = writer.render(&summary, &mut records.into_iter())?;
+    // Every format ends its last line, as text on a terminal should.
+    if bytes.last().is_some_and(|b| *b != b'\n') {
+        bytes.push(b'\n');
+    }
     match &args.out {
         Some(path) => std::fs::write(path, &bytes)
             .with_context(|| format!("cannot write {}", path.display()))?,

@@ -116,7 +116,14 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<RunOutco
         }
     }
     if let Some(e) = &outcome.subscriber_error {
-        eprintln!("error: {e}");
+        let kept = match outcome.unsaved {
+            0 => "every answer received was written once the disk allowed".to_string(),
+            n => format!("{n} answers received could not be written and will be sent again"),
+        };
+        eprintln!(
+            "error: {e}; no request was started after it, and {kept}. Free disk space, then finish with: evalgate run --resume {}",
+            run.dir.display()
+        );
     }
     Ok(outcome)
 }
@@ -134,8 +141,18 @@ fn write_outputs(
         suite,
         models,
         plan,
+        endpoint,
+        // Held while the outputs are written.
+        lock: _lock,
         ..
     } = run;
+    if !meta.simulated && endpoint.gateway.announced_sim() {
+        eprintln!(
+            "note: {} answered as `evalgate sim`; the run is marked simulated",
+            endpoint.gateway.base_url()
+        );
+        meta.simulated = true;
+    }
     meta.ended_at = Some(chrono::Utc::now().to_rfc3339());
     meta.stopped_by = outcome.stopped_by.map(|s| s.as_str().to_string());
     output::write_meta(&dir, &meta)?;
@@ -155,6 +172,9 @@ fn write_outputs(
     print_summary(&summary, &dir, cfg.wide);
     if code == exit::FAILED {
         print_failing(&summary, &dir);
+    }
+    if let Some(msg) = outcome.budget.as_ref().and_then(|b| b.message()) {
+        println!("budget: {msg}");
     }
     if let Some(report) = &outcome.open_loop {
         let path = dir.join("openloop.json");

@@ -163,10 +163,13 @@ impl RunConfig {
         RunConfig {
             suite_path: PathBuf::from(&meta.suite_path),
             models: meta.models.clone(),
-            sim: meta.simulated,
+            // The in-process sim needs no key; a sim reached through
+            // --gateway (marked simulated by its answers) is resumed at its URL.
+            sim: meta.simulated && meta.key_env.is_none(),
             sim_ttft_scale: o.sim_ttft_scale.unwrap_or(1.0),
             sim_cost_scale: o.sim_cost_scale.unwrap_or(1.0),
-            gateway_url: (!meta.simulated).then(|| meta.gateway_url.clone()),
+            gateway_url: (!meta.simulated || meta.key_env.is_some())
+                .then(|| meta.gateway_url.clone()),
             key_env: now.gateway.key_env.clone().or_else(|| meta.key_env.clone()),
             allow_insecure_http: o.allow_insecure_http,
             proxy_loopback: o.proxy_loopback,

@@ -19,12 +19,9 @@ use crate::gateway::{Gateway, GatewayConfig, RetryPolicy, Timeouts};
 use crate::output;
 use crate::plan::Plan;
 use crate::record::RunMeta;
+use crate::rundir::{self, RunDirLock};
 use crate::suite::{self, Suite};
 use crate::usage;
-
-pub(crate) fn timestamp_dir() -> String {
-    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
-}
 
 /// Make (or check) the run directory before anything is sent.
 /// Files a run writes into its directory besides the formats' (all removed
@@ -37,10 +34,20 @@ const RUN_FILES: &[&str] = &[
     "sweep.csv",
 ];
 
-pub(crate) fn prepare_out_dir(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<PathBuf> {
-    let dir = match &cfg.out {
-        Some(d) => d.clone(),
-        None => Path::new("results").join(&suite.name).join(timestamp_dir()),
+pub(crate) fn prepare_out_dir(
+    cfg: &RunConfig,
+    suite: &Suite,
+) -> anyhow::Result<(PathBuf, RunDirLock)> {
+    let Some(dir) = cfg.out.clone() else {
+        let parent = Path::new("results").join(&suite.name);
+        let dir = rundir::create_unique(&parent).map_err(|e| {
+            usage!(
+                "cannot create a run directory in {}: {e}; choose a writable --out",
+                parent.display()
+            )
+        })?;
+        let lock = rundir::lock(&dir).map_err(exit::usage)?;
+        return Ok((dir, lock));
     };
     if dir.is_file() {
         return Err(usage!(
@@ -48,9 +55,14 @@ pub(crate) fn prepare_out_dir(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<
             dir.display()
         ));
     }
-    let non_empty = std::fs::read_dir(&dir)
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(false);
+    if let Some(pid) = rundir::holder(&dir) {
+        let busy = rundir::RunDirError::Busy {
+            dir: dir.display().to_string(),
+            pid,
+        };
+        return Err(exit::usage(busy));
+    }
+    let non_empty = rundir::has_files(&dir);
     if non_empty && !cfg.force {
         return Err(usage!(
             "the output directory {} exists and is not empty; pass --force to write into it, \
@@ -65,6 +77,7 @@ pub(crate) fn prepare_out_dir(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<
             dir.display()
         )
     })?;
+    let lock = rundir::lock(&dir).map_err(exit::usage)?;
     if non_empty {
         // --force starts a new run here: an old journal must not count as
         // this run's finished jobs, and no old output may outlive it.
@@ -87,7 +100,7 @@ pub(crate) fn prepare_out_dir(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<
                 dir.display()
             )
         })?;
-    Ok(dir)
+    Ok((dir, lock))
 }
 
 /// The gateway a run talks to, and the sim serving it when `--sim`.
@@ -114,6 +127,7 @@ pub(crate) async fn connect(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<En
             .timeout
             .or(suite.timeouts.total_ms.map(Duration::from_millis))
             .or(Timeouts::default().total),
+        ..Timeouts::default()
     };
     let retry = RetryPolicy {
         max_retries: cfg.max_retries,
@@ -134,7 +148,7 @@ pub(crate) async fn connect(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<En
         (server.base_url(), None, None, Some(server))
     } else {
         let explicit = cfg.key_env.as_deref().or(suite.key_env.as_deref());
-        let (key, name) = common::resolve_key(explicit)?;
+        let (key, name) = common::resolve_key(explicit, true)?;
         (
             common::base_url(cfg.gateway_url.as_deref()),
             Some(key),
@@ -191,13 +205,26 @@ pub(crate) async fn load_catalog(
             c
         }
         Ok((c, _)) => c,
+        Err(e @ crate::gateway::GatewayError::MissingV1 { .. }) => return Err(exit::usage(e)),
         Err(e) => {
             eprintln!("warning: no model catalog ({e}); model ids are not checked and costs come only from the gateway or the suite's pricing");
             return Ok(None);
         }
     };
-    // The sim serves every id, so only a real gateway's catalog is a gate.
-    if !cfg.sim {
+    // The sim serves every id, so only a real gateway's catalog is a gate;
+    // against the sim, a near miss of a known id is most likely a typo.
+    if cfg.sim {
+        for id in models.iter().map(String::as_str).chain(grader) {
+            if catalog.get(id).is_some() || id.starts_with("sim/") {
+                continue;
+            }
+            if let Some(s) = catalog.suggest(id) {
+                eprintln!(
+                    "warning: `{id}` is not a known model id (did you mean `{s}`?); the sim answers for any id, a real gateway would refuse this one"
+                );
+            }
+        }
+    } else {
         for id in models.iter().map(String::as_str).chain(grader) {
             if catalog.get(id).is_none() {
                 let hint = catalog
@@ -295,6 +322,8 @@ pub(crate) struct Prepared {
     pub endpoint: Endpoint,
     pub catalog: Option<Arc<Catalog>>,
     pub dir: PathBuf,
+    /// The run directory's lock, held until the outputs are written.
+    pub lock: RunDirLock,
     pub plan: Plan,
     pub meta: RunMeta,
 }
@@ -321,8 +350,9 @@ pub(crate) async fn prepare(
         .map_err(|e| usage!("{}: {e}", path.display()))?;
     let endpoint = connect(cfg, &suite).await?;
     let catalog = load_catalog(cfg, &endpoint.gateway, &models, suite.grader.as_deref()).await?;
-    let dir = match &resume {
-        Some((dir, _)) => dir.clone(),
+    // Held to the end of the run: no second run or resume in this directory.
+    let (dir, lock) = match &resume {
+        Some((dir, _)) => (dir.clone(), rundir::lock(dir).map_err(exit::usage)?),
         None => prepare_out_dir(cfg, &suite)?,
     };
     if let Some(budget) = cfg.max_cost {
@@ -363,6 +393,7 @@ pub(crate) async fn prepare(
         endpoint,
         catalog,
         dir,
+        lock,
         plan,
         meta,
     })
@@ -393,7 +424,7 @@ fn new_meta(
         suite_hash: suite.hash.clone(),
         models: models.to_vec(),
         gateway_url: endpoint.gateway.base_url().to_string(),
-        simulated: cfg.sim,
+        simulated: cfg.sim || endpoint.gateway.announced_sim(),
         key_env: endpoint.key_env.clone(),
         started_at: chrono::Utc::now().to_rfc3339(),
         ended_at: None,

@@ -52,7 +52,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         Some(d) => d.clone(),
         None => Path::new("results")
             .join(&suite.name)
-            .join(super::run_setup::timestamp_dir()),
+            .join(crate::rundir::unique_name()),
     };
     let mut levels = args.concurrency_levels.clone();
     levels.dedup();

@@ -186,6 +186,19 @@ async fn fetch(gw: &Gateway) -> Result<(Catalog, bytes::Bytes), GatewayError> {
     let url = format!("{}/models", gw.base_url());
     let limit = super::client::MAX_CATALOG_BYTES;
     let Some(bytes) = gw.get("models", limit, "model catalog").await? else {
+        // The most common cause: a base URL without its /v1. Ask once.
+        let base = gw.base_url();
+        if !base.ends_with("/v1")
+            && matches!(
+                gw.get("v1/models", limit, "model catalog").await,
+                Ok(Some(_))
+            )
+        {
+            return Err(GatewayError::MissingV1 {
+                url: base.to_string(),
+                suggested: format!("{base}/v1"),
+            });
+        }
         return Err(GatewayError::Status {
             url,
             status: 404,

@@ -6,8 +6,8 @@
 //! [`GatewayError`]s. The API key goes into the `Authorization` header and
 //! nowhere else: error messages are scrubbed of it.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
@@ -27,8 +27,12 @@ pub struct Timeouts {
     pub ttft: Option<Duration>,
     /// Longest silence (no bytes at all, comments included) while waiting.
     pub idle: Option<Duration>,
-    /// From start to the end of the stream, per attempt.
+    /// From the first attempt's start to the end of the stream: retries and
+    /// their waits (`Retry-After` included) fit inside it.
     pub total: Option<Duration>,
+    /// A whole one-shot `GET` (`/models`, `/credits`): a stalled catalog or
+    /// balance must not hold a command up for the chat timeout.
+    pub fetch: Duration,
 }
 
 impl Default for Timeouts {
@@ -38,6 +42,7 @@ impl Default for Timeouts {
             ttft: None,
             idle: Some(Duration::from_secs(60)),
             total: Some(Duration::from_secs(600)),
+            fetch: Duration::from_secs(30),
         }
     }
 }
@@ -233,6 +238,8 @@ pub enum GatewayError {
     },
     #[error("invalid gateway URL `{url}`: {reason}; it should look like https://ai-gateway.vercel.sh/v1")]
     InvalidUrl { url: String, reason: String },
+    #[error("{url} has no /models, but {suggested} answers: add /v1 to the gateway URL (--gateway {suggested}, or AI_GATEWAY_BASE_URL)")]
+    MissingV1 { url: String, suggested: String },
     #[error("invalid header `{name}`: {reason}")]
     InvalidHeader { name: String, reason: String },
     #[error(
@@ -278,6 +285,8 @@ pub struct Gateway {
     retry: RetryPolicy,
     retries_used: AtomicU32,
     max_answer_bytes: usize,
+    /// Whether an answer carried [`crate::record::SIM_HEADER`].
+    announced_sim: AtomicBool,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -370,6 +379,7 @@ impl Gateway {
             retry: cfg.retry,
             retries_used: AtomicU32::new(0),
             max_answer_bytes: cfg.max_answer_bytes,
+            announced_sim: AtomicBool::new(false),
         })
     }
 
@@ -381,6 +391,18 @@ impl Gateway {
     /// The base URL (including `/v1`, no trailing slash).
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// Whether the gateway said it is `evalgate sim` (on any answer so far).
+    pub fn announced_sim(&self) -> bool {
+        self.announced_sim.load(Ordering::Relaxed)
+    }
+
+    /// Note what the answer's headers say about the gateway.
+    pub(crate) fn note_headers(&self, headers: &HeaderMap) {
+        if headers.contains_key(crate::record::SIM_HEADER) {
+            self.announced_sim.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Retries spent so far by all requests (counted against `retry_budget`).
@@ -446,21 +468,56 @@ impl Gateway {
                 }
             }
         };
+        // One deadline for every attempt and every wait between them.
+        let deadline = self.timeouts.total.map(|t| Instant::now() + t);
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let attempt = super::stream::run(self, body.clone(), watch).await;
+            let attempt = super::stream::run(self, body.clone(), deadline, watch).await;
             let mut outcome = attempt.outcome;
             outcome.attempts = attempts;
-            let Some(err) = &outcome.error else {
+            let Some(err) = &mut outcome.error else {
                 return outcome;
             };
-            if !self.may_retry(err, outcome.ttft.is_some(), attempts) {
+            if !self.wants_retry(err, outcome.ttft.is_some(), attempts) {
+                return outcome;
+            }
+            let wait = self.backoff(attempts, attempt.retry_after);
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if wait >= left {
+                    err.message = self.too_late_to_retry(err, wait, left, attempt.retry_after);
+                    return outcome;
+                }
+            }
+            if !self.take_retry() {
                 return outcome;
             }
             watch.retrying(attempts, err.kind);
-            tokio::time::sleep(self.backoff(attempts, attempt.retry_after)).await;
+            tokio::time::sleep(wait).await;
         }
+    }
+
+    /// The message of an error not retried because the wait before the next
+    /// attempt would outlast `--timeout`: what was asked, what was left.
+    fn too_late_to_retry(
+        &self,
+        err: &RequestError,
+        wait: Duration,
+        left: Duration,
+        retry_after: Option<Duration>,
+    ) -> String {
+        let total = self.timeouts.total.unwrap_or_default();
+        let asked = match retry_after {
+            Some(d) => format!("the server asked to wait {}s (Retry-After)", d.as_secs()),
+            None => format!("the next retry was due in {:.1}s", wait.as_secs_f64()),
+        };
+        let note = format!(
+            "not retried: {asked}, more than the {:.1}s left of the {:.1}s request timeout (--timeout)",
+            left.as_secs_f64(),
+            total.as_secs_f64()
+        );
+        trim_message(&format!("{note}; {}", err.message), 300)
     }
 
     /// `GET {base}/credits`; `Ok(None)` when the gateway has no such endpoint.
@@ -502,11 +559,14 @@ impl Gateway {
             url: url.clone(),
             message: self.scrub(&error_chain(&e)),
         };
-        let mut rb = self.http.get(&url);
-        if let Some(t) = self.timeouts.total {
-            rb = rb.timeout(t);
-        }
-        let mut resp = rb.send().await.map_err(transport)?;
+        let mut resp = self
+            .http
+            .get(&url)
+            .timeout(self.timeouts.fetch)
+            .send()
+            .await
+            .map_err(transport)?;
+        self.note_headers(resp.headers());
         let status = resp.status().as_u16();
         if status == 404 {
             return Ok(None);
@@ -621,8 +681,8 @@ impl Gateway {
         trim_message(&self.scrub(&head), max)
     }
 
-    /// Whether to try again, taking one retry from the run-wide budget if so.
-    fn may_retry(&self, err: &RequestError, got_token: bool, attempts: u32) -> bool {
+    /// Whether this failure is worth another attempt (the budget aside).
+    fn wants_retry(&self, err: &RequestError, got_token: bool, attempts: u32) -> bool {
         let before_token = !got_token
             && err.kind.retryable()
             // Our own total timeout is final; only a server's 408 is retried.
@@ -632,9 +692,11 @@ impl Gateway {
                 err.kind,
                 ErrorKind::StreamInterrupted | ErrorKind::TimeoutIdle | ErrorKind::StreamError
             );
-        if !(before_token || midstream) || attempts > self.retry.max_retries {
-            return false;
-        }
+        (before_token || midstream) && attempts <= self.retry.max_retries
+    }
+
+    /// Take one retry from the run-wide budget; false when it is spent.
+    fn take_retry(&self) -> bool {
         let budget = self.retry.retry_budget;
         self.retries_used
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {

@@ -30,8 +30,15 @@ const EXCERPT_CHARS: usize = 120;
 /// goes back to the pool instead of being closed.
 const DRAIN_AFTER_DONE: Duration = Duration::from_secs(1);
 
-/// Send `body` once and read the answer; `watch` hears of the first token.
-pub(crate) async fn run(gw: &Gateway, body: Bytes, watch: &mut dyn ChatWatch) -> Attempt {
+/// Send `body` once and read the answer, by `deadline` at the latest (the
+/// request's total timeout, shared by all its attempts); `watch` hears of
+/// the first token.
+pub(crate) async fn run(
+    gw: &Gateway,
+    body: Bytes,
+    deadline: Option<Instant>,
+    watch: &mut dyn ChatWatch,
+) -> Attempt {
     let t = gw.timeouts();
     let request = gw
         .http()
@@ -43,7 +50,7 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes, watch: &mut dyn ChatWatch) ->
     let start = Instant::now();
     let limits = Limits {
         ttft: t.ttft.map(|d| start + d),
-        total: t.total.map(|d| start + d),
+        total: deadline,
         idle: t.idle,
         timeouts: t.clone(),
     };
@@ -62,6 +69,7 @@ pub(crate) async fn run(gw: &Gateway, body: Bytes, watch: &mut dyn ChatWatch) ->
         Ok(Err(e)) => return fail(col, ErrorKind::Connect, &error_chain(&e), None),
         Ok(Ok(r)) => r,
     };
+    gw.note_headers(resp.headers());
     let status = resp.status().as_u16();
     if !resp.status().is_success() {
         let retry_after = retry_after(resp.headers());

@@ -42,6 +42,8 @@ pub struct StoredRun {
 /// A stored run's summary and every row, read back for `compare`.
 #[derive(Clone, Debug)]
 pub struct LoadedRun {
+    /// How to name it: its run directory, else `history:<id>`.
+    pub label: String,
     /// Its summary.
     pub summary: RunSummary,
     /// Its rows, in the order they were stored.
@@ -271,8 +273,10 @@ impl History {
         Ok(id)
     }
 
-    /// The id of the newest run of `suite` (newest green run if
+    /// The id of the newest whole run of `suite` (newest green run if
     /// `green_only`), optionally only among runs started before `before`.
+    /// Shards and partial runs (stopped early, or merged from some shards)
+    /// cover part of a plan, so they are never a baseline.
     pub async fn latest(
         &self,
         suite: &str,
@@ -282,6 +286,7 @@ impl History {
         let green = if green_only { " AND green" } else { "" };
         let sql = format!(
             "SELECT id FROM runs WHERE suite = $1 AND started_at < $2{green} \
+             AND shard IS NULL AND stopped_by IS NULL \
              ORDER BY started_at DESC, id DESC LIMIT 1"
         );
         // "~" sorts after every RFC 3339 timestamp.
@@ -298,12 +303,20 @@ impl History {
             reason,
         };
         let runs = self
-            .query("SELECT summary_json FROM runs WHERE id = $1", &[id.into()])
+            .query(
+                "SELECT summary_json, run_dir FROM runs WHERE id = $1",
+                &[id.into()],
+            )
             .await?;
         let json = runs
             .first()
             .and_then(|r| text(&r[0]))
             .ok_or_else(|| corrupt("no such run".into()))?;
+        // Named by its directory, which the user can open; the id otherwise.
+        let label = runs
+            .first()
+            .and_then(|r| text(&r[1]))
+            .unwrap_or_else(|| format!("history:{id}"));
         let summary: RunSummary =
             serde_json::from_str(&json).map_err(|e| corrupt(e.to_string()))?;
         let rows = self
@@ -318,7 +331,11 @@ impl History {
                 serde_json::from_str::<RequestRow>(&t).map_err(|e| corrupt(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(LoadedRun { summary, rows })
+        Ok(LoadedRun {
+            label,
+            summary,
+            rows,
+        })
     }
 
     /// Every run of `suite`, oldest first.

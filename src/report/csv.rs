@@ -131,7 +131,38 @@ fn cell(v: &serde_json::Value) -> String {
             .map(|(k, v)| format!("{k}={}", cell(v)))
             .collect::<Vec<_>>()
             .join(";"),
+        Value::Number(n) if n.is_f64() => {
+            n.as_f64().map(|f| Sig12(f).to_string()).unwrap_or_default()
+        }
         other => other.to_string(),
+    }
+}
+
+/// A float as the shortest decimal that reads back as it, after rounding to
+/// 12 significant digits: sums and products of prices carry binary noise in
+/// their last digits (`0.0004191000000000001`), which 12 digits drop while
+/// keeping every figure a price can hold (catalog prices are decimals with
+/// at most 12 places, token counts are integers).
+struct Sig12(f64);
+
+impl std::fmt::Display for Sig12 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        // `{:.11e}` rounds to 12 significant digits; parsing it back gives
+        // the f64 nearest that decimal, which `{}` prints shortest.
+        let rounded: f64 = format!("{v:.11e}").parse().unwrap_or(v);
+        if rounded.fract() == 0.0 && rounded.abs() < 1e15 {
+            // Whole numbers keep their `.0`, as serde wrote them before.
+            write!(f, "{rounded:.1}")
+        } else {
+            write!(f, "{rounded}")
+        }
+    }
+}
+
+impl Serialize for Sig12 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -202,13 +233,13 @@ struct CsvRow<'a> {
     reasoning_tokens: Option<u64>,
     cached_tokens: Option<u64>,
     cache_write_tokens: Option<u64>,
-    cost_usd: Option<f64>,
+    cost_usd: Option<Sig12>,
     cost_source: CostSource,
     generation_id: Option<Cow<'a, str>>,
     provider: Option<Cow<'a, str>>,
     finish_reason: Option<Cow<'a, str>>,
     passed: Option<bool>,
-    score: Option<f64>,
+    score: Option<Sig12>,
     failed_checks: Option<Cow<'a, str>>,
     send_lag_ms: Option<Fixed3>,
     slo_met: Option<bool>,
@@ -239,13 +270,13 @@ impl<'a> From<&'a RequestRow> for CsvRow<'a> {
             reasoning_tokens: r.reasoning_tokens,
             cached_tokens: r.cached_tokens,
             cache_write_tokens: r.cache_write_tokens,
-            cost_usd: r.cost_usd,
+            cost_usd: r.cost_usd.map(Sig12),
             cost_source: r.cost_source,
             generation_id: opt(&r.generation_id),
             provider: opt(&r.provider),
             finish_reason: opt(&r.finish_reason),
             passed: r.passed,
-            score: r.score,
+            score: r.score.map(Sig12),
             failed_checks: opt(&r.failed_checks),
             send_lag_ms: r.send_lag_ms.map(Fixed3),
             slo_met: r.slo_met,

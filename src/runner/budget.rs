@@ -18,6 +18,42 @@ pub(super) struct Budget {
     pub(super) reserved: f64,
     /// Largest cost seen per model: the reservation once one has finished.
     pub(super) max_seen: Vec<Option<f64>>,
+    /// The model and worst case of a first request that alone exceeded the
+    /// budget (the run stopped with nothing spent).
+    pub(super) worst_case_alone: Option<(usize, f64)>,
+}
+
+/// What a `--max-cost` run spent, for the message at its end.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetReport {
+    pub max_cost: f64,
+    /// Cost of the finished requests whose cost is known.
+    pub spent: f64,
+    /// Set when the budget stopped the run before anything was spent because
+    /// one request's worst case alone exceeded it: the model and that cost.
+    pub worst_case_alone: Option<(String, f64)>,
+}
+
+impl BudgetReport {
+    /// What went wrong with the budget beyond a plain stop (which the
+    /// failing-cases summary reports as spent vs budget), and what to do.
+    pub fn message(&self) -> Option<String> {
+        let (spent, max) = (self.spent, self.max_cost);
+        if let Some((model, worst)) = &self.worst_case_alone {
+            return Some(format!(
+                "the budget stopped the run before the first request: one request of {model} may cost up to ${worst:.6} \
+                 (its prompt plus max_tokens at the model's price; 1024 output tokens where a case sets no max_tokens), \
+                 more than --max-cost ${max:.6} alone; raise --max-cost, or bound the answers with a smaller max_tokens in the suite"
+            ));
+        }
+        if spent > max {
+            return Some(format!(
+                "spent ${spent:.6} of the ${max:.6} --max-cost budget: a model's price was unknown until its first answer \
+                 (such requests are sent one at a time); give prices in the suite's `pricing:` to budget exactly"
+            ));
+        }
+        None
+    }
 }
 
 /// The reservation for a model's request before any cost was seen: catalog

@@ -29,6 +29,10 @@ pub(super) async fn dispatch(
             return;
         }
         let queued = Instant::now();
+        let unpriced = shared.unpriced_turn(model_index).await;
+        if shared.stopped().is_some() {
+            return;
+        }
         let Ok(model_slot) = per_model.clone().acquire_owned().await else {
             return;
         };
@@ -51,7 +55,7 @@ pub(super) async fn dispatch(
         let tx = tx.clone();
         let mut abandon = abandon.clone();
         tokio::spawn(async move {
-            let _slots = (model_slot, global_slot);
+            let _slots = (model_slot, global_slot, unpriced);
             let msg = tokio::select! {
                 rec = run_job(&shared, key, queue, &tx) => {
                     shared.settle(key.model_index, reserved, rec.row.cost_usd);

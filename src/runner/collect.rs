@@ -2,7 +2,11 @@
 //! event, folds finished jobs into the aggregate and the done set, and hands
 //! each event to the subscribers in order. It also keeps their timers (one
 //! `tokio` sleep armed at the earliest subscriber deadline) and turns a
-//! failing subscriber into a stopped run.
+//! failing subscriber into a stopped run. At the end it gives what a
+//! subscriber still holds (a journal's answers on a full disk) the grace
+//! period to be saved.
+
+use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -14,8 +18,26 @@ use super::{DoneSet, Shared, StopReason};
 
 struct Slot {
     sub: Box<dyn RunSubscriber>,
-    /// Failed once: gets no more events.
+    /// Failed, and gets no more events (unless it
+    /// [keeps going](RunSubscriber::keeps_going_after_error)).
     failed: bool,
+}
+
+impl Slot {
+    /// Take `result`: the first error of any subscriber is the run's, and
+    /// stops it.
+    fn took(
+        &mut self,
+        result: Result<(), SubscriberError>,
+        error: &mut Option<SubscriberError>,
+        shared: &Shared,
+    ) {
+        if let Err(e) = result {
+            self.failed = !self.sub.keeps_going_after_error();
+            error.get_or_insert(e);
+            shared.stop_with(StopReason::Interrupted);
+        }
+    }
 }
 
 pub(super) struct Collector {
@@ -59,15 +81,13 @@ impl Collector {
 
     /// Hand `ev` to every subscriber still working, in order.
     pub(super) fn publish(&mut self, ev: &RunEvent<'_>, shared: &Shared) {
-        let view = RunView {
-            aggregate: &self.aggregate,
-        };
         for slot in self.subs.iter_mut().filter(|s| !s.failed) {
-            if let Err(e) = slot.sub.on_event(ev, &view) {
-                slot.failed = true;
-                self.error.get_or_insert(e);
-                shared.stop_with(StopReason::Interrupted);
-            }
+            let view = RunView {
+                aggregate: &self.aggregate,
+                failure: self.error.as_ref(),
+            };
+            let result = slot.sub.on_event(ev, &view);
+            slot.took(result, &mut self.error, shared);
         }
     }
 
@@ -115,13 +135,32 @@ impl Collector {
         let now = Instant::now();
         for slot in self.subs.iter_mut().filter(|s| !s.failed) {
             if slot.sub.deadline().is_some_and(|d| d <= now) {
-                if let Err(e) = slot.sub.tick() {
-                    slot.failed = true;
-                    self.error.get_or_insert(e);
-                    shared.stop_with(StopReason::Interrupted);
-                }
+                let result = slot.sub.tick();
+                slot.took(result, &mut self.error, shared);
             }
         }
+    }
+
+    /// Every job is done: tick each subscriber with something pending now,
+    /// then keep ticking at their deadlines (a journal retrying a full disk)
+    /// for up to `within`.
+    pub(super) async fn settle(&mut self, within: Duration, shared: &Shared) {
+        let give_up = Instant::now() + within;
+        for slot in self.subs.iter_mut().filter(|s| !s.failed) {
+            if slot.sub.deadline().is_some() {
+                let result = slot.sub.tick();
+                slot.took(result, &mut self.error, shared);
+            }
+        }
+        while let Some(at) = self.deadline().filter(|at| *at <= give_up) {
+            tokio::time::sleep_until(at).await;
+            self.tick(shared);
+        }
+    }
+
+    /// Finished records the subscribers hold but could not save.
+    pub(super) fn unsaved(&self) -> usize {
+        self.subs.iter().map(|s| s.sub.unsaved()).sum()
     }
 
     /// No more events: let every subscriber finish.

@@ -54,6 +54,8 @@ pub enum RunEvent<'a> {
 pub struct RunView<'a> {
     /// Per-model histograms and counters of every finished job so far.
     pub aggregate: &'a Aggregate,
+    /// The subscriber failure that stopped the run, once there is one.
+    pub failure: Option<&'a SubscriberError>,
 }
 
 /// A subscriber failed; the run stops taking new jobs (its error is the
@@ -66,7 +68,8 @@ pub enum SubscriberError {
 
 /// Something that follows a run through its events. Return an error only
 /// when the run must not go on without this subscriber (the journal: without
-/// it the run cannot be resumed); a failed subscriber gets no more events.
+/// it the run cannot be resumed); a failed subscriber gets no more events
+/// unless it [keeps going](RunSubscriber::keeps_going_after_error).
 pub trait RunSubscriber: Send {
     /// Whether to send the job-side events (`Started`, `Attempt`,
     /// `FirstToken`); `Finished`, `Abandoned` and `Stopped` always come.
@@ -91,6 +94,20 @@ pub trait RunSubscriber: Send {
     /// The run is over: no more events.
     fn finish(&mut self) -> Result<(), SubscriberError> {
         Ok(())
+    }
+
+    /// Whether, after returning an error (which stops the run), it still
+    /// takes the events, ticks and `finish` that follow: the journal does,
+    /// to keep the answers of requests in flight and write them once the
+    /// disk allows.
+    fn keeps_going_after_error(&self) -> bool {
+        false
+    }
+
+    /// Finished records it holds but could not save (asked at the end;
+    /// `--resume` sends their jobs again).
+    fn unsaved(&self) -> usize {
+        0
     }
 }
 

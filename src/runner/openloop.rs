@@ -13,7 +13,9 @@
 //! the due send waits for a slot, its lag shows in its row, and it is counted
 //! as `late` in `openloop.json` and the printed line. `--duration` cycles
 //! through the plan's jobs (continuing the job numbers, so repeats keep
-//! counting up) until the next send would be due after the time is up.
+//! counting up) and bounds the run: no send starts after it, and the sends
+//! the schedule had due by then that never started are counted as
+//! `not_sent` (an unattainable rate is reported, not chased forever).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -94,7 +96,8 @@ impl Schedule {
                 at
             }
         };
-        Duration::from_secs_f64(secs)
+        // Saturates instead of panicking on an offset beyond `Duration`.
+        Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
     }
 }
 
@@ -109,6 +112,10 @@ pub struct OpenLoopReport {
     /// Sends that were due while `--concurrency` requests were in flight: they
     /// waited for a slot (never dropped) and their lag is in their rows.
     pub late: u64,
+    /// With `--duration`: sends due by its end that never started (the
+    /// target rate was more than the gateway and `--concurrency` allowed).
+    #[serde(default)]
+    pub not_sent: u64,
     /// (sent − 1) / (last actual send − first actual send).
     pub achieved_rate: Option<f64>,
     /// First to last actual send, seconds.
@@ -123,9 +130,17 @@ impl OpenLoopReport {
     /// One line for the terminal.
     pub fn line(&self) -> String {
         let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+        let unattainable = if self.not_sent > 0 {
+            format!(
+                "; {} due by the end of --duration were not sent: the target rate was not attainable (raise --concurrency or lower --rate)",
+                self.not_sent
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "open loop: target {:.2} req/s ({}), achieved {} req/s; {} sent, {} late (waited for a --concurrency slot); send lag p50 {} ms, p99 {} ms, max {} ms",
-            self.target_rate,
+            "open loop: target {} req/s ({}), achieved {} req/s; {} sent, {} late (waited for a --concurrency slot); send lag p50 {} ms, p99 {} ms, max {} ms{unattainable}",
+            rate_text(self.target_rate),
             match self.arrivals {
                 Some(Arrivals::Poisson) => "poisson",
                 _ => "constant",
@@ -137,6 +152,15 @@ impl OpenLoopReport {
             fmt(self.send_lag_p99_ms),
             fmt(self.send_lag_max_ms),
         )
+    }
+}
+
+/// A rate for the terminal: two decimals, or scientific when huge.
+fn rate_text(rate: f64) -> String {
+    if rate >= 1e9 {
+        format!("{rate:.3e}")
+    } else {
+        format!("{rate:.2}")
     }
 }
 
@@ -179,7 +203,10 @@ pub(crate) async fn dispatch(
         })
         .collect();
     let tally = Arc::new(Mutex::new(Tally {
-        lag_us: Histogram::new(3).expect("3 significant figures is valid"),
+        // Fixed bounds (1 µs to an hour): `saturating_record` clamps to the
+        // histogram's current range and never grows it, so an auto-resizing
+        // histogram (`Histogram::new`) clamped every lag to a few µs.
+        lag_us: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
         first: None,
         last: None,
         sent: 0,
@@ -188,6 +215,9 @@ pub(crate) async fn dispatch(
     let mut late = 0u64;
     // A short head start so the first send is not late by our own setup.
     let t0 = Instant::now() + Duration::from_millis(5);
+    // `--duration` bounds the run, whatever the rate: no send starts after it.
+    let end = cfg.duration.and_then(|d| t0.checked_add(d));
+    let mut out_of_time = false;
     for key in jobs(&shared, cfg.duration.is_some()) {
         if done.contains(key.job) {
             continue;
@@ -196,18 +226,36 @@ pub(crate) async fn dispatch(
         if cfg.duration.is_some_and(|d| offset >= d) {
             break;
         }
-        let intended = t0 + offset;
+        // An offset past the end of time is never due.
+        let Some(intended) = t0.checked_add(offset) else {
+            break;
+        };
         if !wait_until(&shared, intended).await {
             break;
         }
-        let model_slot = match acquire(&per_model[key.model_index as usize], &mut late).await {
-            Some(s) => s,
-            None => break,
+        let slots = async {
+            let unpriced = shared.unpriced_turn(key.model_index).await;
+            let model_slot = acquire(&per_model[key.model_index as usize], &mut late).await?;
+            let global_slot = acquire(&global, &mut late).await?;
+            Some((unpriced, model_slot, global_slot))
         };
-        let global_slot = match acquire(&global, &mut late).await {
-            Some(s) => s,
-            None => break,
+        let slots = match end {
+            Some(end) => match tokio::time::timeout_at(end, slots).await {
+                Ok(s) => s,
+                Err(_) => {
+                    out_of_time = true;
+                    break;
+                }
+            },
+            None => slots.await,
         };
+        let Some((unpriced, model_slot, global_slot)) = slots else {
+            break;
+        };
+        if end.is_some_and(|end| Instant::now() >= end) {
+            out_of_time = true;
+            break;
+        }
         let Ok(reserved) = shared.admit(&key) else {
             break;
         };
@@ -216,7 +264,7 @@ pub(crate) async fn dispatch(
         let tally = tally.clone();
         let mut abandon = abandon.clone();
         tokio::spawn(async move {
-            let _slots = (model_slot, global_slot);
+            let _slots = (model_slot, global_slot, unpriced);
             // Actual send: the request is built and handed to the client now.
             let sent_at = Instant::now();
             let lag = sent_at.saturating_duration_since(intended);
@@ -253,12 +301,18 @@ pub(crate) async fn dispatch(
         _ => Duration::ZERO,
     };
     let pct = |q: f64| (!t.lag_us.is_empty()).then(|| t.lag_us.value_at_quantile(q) as f64 / 1e3);
+    // Sends the schedule had due within --duration, less those that started.
+    let not_sent = match cfg.duration {
+        Some(d) if out_of_time => due_within(&mut schedule, d).saturating_sub(t.sent),
+        _ => 0,
+    };
     OpenLoopReport {
         target_rate: cfg.rate,
         arrivals: Some(cfg.arrivals),
         duration_s: cfg.duration.map(|d| d.as_secs_f64()),
         sent: t.sent,
         late,
+        not_sent,
         achieved_rate: (t.sent > 1 && !span.is_zero())
             .then(|| (t.sent - 1) as f64 / span.as_secs_f64()),
         send_span_s: span.as_secs_f64(),
@@ -267,6 +321,24 @@ pub(crate) async fn dispatch(
         send_lag_max_ms: pct(1.0),
     }
 }
+
+/// How many sends the schedule has due before `d` in all, given that the
+/// last offset drawn was due and not sent: counted by drawing the rest of
+/// the schedule up to [`COUNT_DUE_UP_TO`] sends, beyond it `⌈d·R⌉` (exact
+/// for constant arrivals, the mean for Poisson).
+fn due_within(schedule: &mut Schedule, d: Duration) -> u64 {
+    let mut due = schedule.sent;
+    while due < COUNT_DUE_UP_TO {
+        if schedule.next_offset() >= d {
+            return due;
+        }
+        due += 1;
+    }
+    (d.as_secs_f64() * schedule.rate).ceil() as u64
+}
+
+/// Beyond this many sends due, [`due_within`] estimates instead of counting.
+const COUNT_DUE_UP_TO: u64 = 10_000_000;
 
 /// Sleep until `at` in short steps so a stop is noticed; false when stopped.
 pub(crate) async fn wait_until(shared: &Shared, at: Instant) -> bool {

@@ -156,7 +156,16 @@ fn router(state: AppState) -> Router {
             error_response(404, "Unknown endpoint; the sim serves /v1/chat/completions, /v1/models, /v1/credits and /stats", "invalid_request_error", "not_found")
         })
         .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
+        .layer(axum::middleware::map_response(announce))
         .with_state(state)
+}
+
+/// Every answer says it came from the sim, so a run through `--gateway` is
+/// recorded as simulated, as `--sim` is.
+async fn announce(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(crate::record::SIM_HEADER, HeaderValue::from_static("1"));
+    resp
 }
 
 fn authorized(cfg: &SimConfig, headers: &HeaderMap) -> bool {

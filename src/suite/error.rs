@@ -11,11 +11,12 @@ use regex::Regex;
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
     /// The file could not be read.
-    #[error("cannot read suite file {}: {source} (check the path; suites are YAML files such as suites/quickstart.yaml)", path.display())]
+    /// The I/O error is part of the message and deliberately not a
+    /// `#[source]`: printed as a chain, it would repeat at the end.
+    #[error("cannot read suite file {}: {error} (check the path; suites are YAML files such as suites/quickstart.yaml)", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file was read but is not a valid suite.
     #[error("{}{}: {message}", path.display(), line.map(|l| format!(" line {l}")).unwrap_or_default())]

@@ -16,9 +16,9 @@ pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Read the suite file, refusing one larger than [`MAX_SUITE_BYTES`].
 pub(crate) fn read(path: &Path) -> Result<String, SuiteError> {
-    let read_err = |source| SuiteError::Read {
+    let read_err = |error| SuiteError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let too_big = || {
         SuiteError::Invalid {

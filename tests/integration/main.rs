@@ -3,10 +3,12 @@
 
 mod accounting;
 mod bad_input;
+mod budget;
 mod checks;
 mod common;
 mod compare;
 mod decision;
+mod disk;
 mod docs;
 mod events;
 mod everyday;
@@ -15,12 +17,15 @@ mod hardening;
 mod history;
 mod html;
 mod layering;
+mod newuser;
 mod openloop;
 mod resume;
 mod run;
+mod rundir;
 mod secrets;
 mod shards;
 mod ship;
 mod sim;
+mod timeouts;
 mod tools;
 mod warmup;

@@ -120,3 +120,48 @@ fn merge_refuses_different_suites_and_repeated_shards() {
     assert_eq!(s.models[0].requests, 12);
     assert_eq!(rows(&d.join("m3")).len(), 24);
 }
+
+#[test]
+fn an_incomplete_shard_set_merges_only_as_a_partial_run_and_is_never_a_baseline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok_run(d, "whole", &["-n", "3"]);
+    ok_run(d, "s1", &["-n", "3", "--shard", "1/3"]);
+    ok_run(d, "s2", &["-n", "3", "--shard", "2/3"]);
+
+    let res = evalgate(&["merge", "s1", "s2", "--out", "m"], d);
+    assert_eq!(res.status.code(), Some(2), "{}", text(&res));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        err.contains("only shards 1/3, 2/3 of 3 were given (missing 3/3)"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-partial"), "{err}");
+    assert!(!d.join("m").join("summary.json").exists());
+
+    let res = evalgate(&["merge", "s1", "s2", "--out", "m", "--allow-partial"], d);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    let out = String::from_utf8_lossy(&res.stdout);
+    assert!(out.contains("merged 2 runs into m/"), "{out}");
+    assert!(out.contains("marked partial: shards 3/3 missing"), "{out}");
+    let partial = summary(&d.join("m")).run;
+    assert_eq!(
+        partial.stopped_by.as_deref(),
+        Some("partial: shards 3/3 missing")
+    );
+
+    let res = evalgate(&["merge", "whole", "--out", "one", "--no-history"], d);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+    assert!(
+        String::from_utf8_lossy(&res.stdout).contains("merged 1 run into one/"),
+        "{}",
+        text(&res)
+    );
+
+    // `last` skips the shards and the partial merge, and names the run
+    // by its directory.
+    ok_run(d, "current", &["-n", "3", "--no-history"]);
+    let res = evalgate(&["compare", "last", "current"], d);
+    let out = String::from_utf8_lossy(&res.stdout);
+    assert!(out.contains("baseline: whole"), "{}", text(&res));
+}

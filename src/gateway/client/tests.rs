@@ -515,3 +515,70 @@ async fn only_408_429_and_5xx_are_retried() {
         assert_eq!(server.received().len(), attempts as usize, "HTTP {status}");
     }
 }
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_timeout_is_not_waited_for() {
+    let server = TestServer::start(vec![Reply::status(
+        429,
+        &[("retry-after", "999999")],
+        r#"{"error":{"message":"slow down"}}"#,
+    )])
+    .await;
+    let mut cfg = config(&server.base);
+    cfg.timeouts.total = Some(Duration::from_secs(1));
+    let gw = Gateway::new(cfg).unwrap();
+    // A hang guard, not a timing assertion: before the fix this waited 60 s
+    // (the Retry-After bound) per retry.
+    let out = tokio::time::timeout(Duration::from_secs(30), gw.chat(&request()))
+        .await
+        .expect("the request ends within its timeout, not after Retry-After");
+    let err = out.error.expect("rate limited");
+    assert_eq!(err.kind, ErrorKind::RateLimited);
+    assert_eq!(out.attempts, 1);
+    assert_eq!(gw.retries_used(), 0, "no retry taken from the budget");
+    assert!(
+        err.message
+            .starts_with("not retried: the server asked to wait 999999s (Retry-After)"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.ends_with("slow down"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn retries_share_one_total_timeout() {
+    // The retry waits 1 s, then the second answer is slower than what is
+    // left of the 2 s: it is cut at the request's deadline, not given 2 s of
+    // its own.
+    let server = TestServer::start(vec![
+        Reply::status(503, &[("retry-after", "1")], "{}"),
+        Reply::stream()
+            .content("late")
+            .pause_ms(1_500)
+            .data(FINISH)
+            .done(),
+    ])
+    .await;
+    let mut cfg = config(&server.base);
+    cfg.timeouts.total = Some(Duration::from_secs(2));
+    let out = Gateway::new(cfg).unwrap().chat(&request()).await;
+    assert_eq!(out.attempts, 2);
+    assert_eq!(out.error.map(|e| e.kind), Some(ErrorKind::TimeoutTotal));
+    assert_eq!(out.text, "late");
+}
+
+#[tokio::test]
+async fn a_stalled_get_ends_at_the_fetch_timeout() {
+    let server = TestServer::start(vec![Reply::default()
+        .raw(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{")
+        .pause_ms(60_000)])
+    .await;
+    let mut cfg = config(&server.base);
+    cfg.timeouts.total = Some(Duration::from_secs(600));
+    cfg.timeouts.fetch = Duration::from_millis(500);
+    let gw = Gateway::new(cfg).unwrap();
+    let res = tokio::time::timeout(Duration::from_secs(30), gw.credits())
+        .await
+        .expect("a stalled /credits ends at the fetch timeout, not the chat timeout");
+    assert!(matches!(res, Err(GatewayError::Http { .. })), "{res:?}");
+}

@@ -304,9 +304,8 @@ fn usage_counts_are_lenient_and_absurd_ones_are_rejected_per_field() {
         Some(-0.5),
         "kept as sent, judged by the runner"
     );
-    let c =
-        parse_chunk(r#"{"usage":{"prompt_tokens":2.5,"completion_tokens":9007199254740993}}"#)
-            .unwrap();
+    let c = parse_chunk(r#"{"usage":{"prompt_tokens":2.5,"completion_tokens":9007199254740993}}"#)
+        .unwrap();
     assert_eq!(c.usage_rejected, ["input_tokens", "output_tokens"]);
     let c = parse_chunk(r#"{"usage":{"completion_tokens":3,"cost":"abc"}}"#).unwrap();
     assert!(c.usage_cost.unwrap().is_nan());

@@ -104,3 +104,20 @@ fn summary_csv_is_flat_in_summary_order() {
     assert_eq!(get("pass_rate"), "0.5");
     assert_eq!(get("grader_cost_usd"), "");
 }
+
+#[test]
+fn floats_are_written_without_binary_noise() {
+    let cases = [
+        (0.0004191000000000001, "0.0004191"),
+        (0.1 + 0.2, "0.3"),
+        (0.0000197, "0.0000197"),
+        (1.5, "1.5"),
+        (1.0, "1.0"),
+        (0.0, "0.0"),
+        (123_456.789_012_345_6, "123456.789012"),
+        (-2.5e-9, "-0.0000000025"),
+    ];
+    for (v, want) in cases {
+        assert_eq!(Sig12(v).to_string(), want, "{v:?}");
+    }
+}
