@@ -8,12 +8,14 @@
 pub mod app;
 pub mod assert;
 pub mod build_info;
+pub mod cache;
 pub mod cli;
 pub mod cmd;
 pub mod compare;
 pub mod duration;
 pub mod exit;
 pub mod gateway;
+pub mod generations;
 pub mod history;
 pub mod journal;
 pub mod merge;

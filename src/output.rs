@@ -59,9 +59,14 @@ fn all_records<'a>(
     dir: &Path,
     unrun: &'a Unrun<'a>,
 ) -> anyhow::Result<impl Iterator<Item = ResponseRecord> + 'a> {
+    Ok(journaled(dir)?.chain(unrun.records()))
+}
+
+/// The journal's records, joined with their generation records.
+fn journaled(dir: &Path) -> anyhow::Result<impl Iterator<Item = ResponseRecord>> {
     let journal = JournalReader::open(dir)?;
     let done = journal.into_iter().flatten().filter_map(Result::ok);
-    Ok(done.chain(unrun.records()))
+    Ok(crate::generations::join(dir, done))
 }
 
 /// Write every file of the run directory; returns the summary.
@@ -72,7 +77,17 @@ pub fn write_run_dir(
     aggregate: &Aggregate,
     extra: &[&dyn Exporter],
 ) -> anyhow::Result<RunSummary> {
-    let mut agg = aggregate.clone();
+    let mut agg = if crate::generations::exists(dir) {
+        // Generation records change costs and mark fallbacks: fold the
+        // joined rows again rather than patch the live aggregate.
+        let mut agg = aggregate.empty_like();
+        for rec in journaled(dir)? {
+            agg.record(&rec);
+        }
+        agg
+    } else {
+        aggregate.clone()
+    };
     for rec in unrun.records() {
         agg.record(&rec);
     }

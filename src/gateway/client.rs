@@ -176,6 +176,8 @@ pub struct Outcome {
     /// The response id (`gen_...`), for the gateway's logs.
     pub generation_id: Option<String>,
     pub provider: Option<String>,
+    /// The gateway's routing showed a fallback: the providers tried, `a>b`.
+    pub fallback_chain: Option<String>,
     pub finish_reason: Option<String>,
     pub text: String,
     pub reasoning: String,
@@ -234,6 +236,10 @@ fn status_hint(status: u16) -> String {
 /// one connection pool and the run-wide retry budget.
 pub struct Gateway {
     http: reqwest::Client,
+    /// A second, small pool for calls beside the timed requests (generation
+    /// lookups, endpoints), so they never hold a connection a timed request
+    /// would otherwise reuse.
+    side: reqwest::Client,
     base: String,
     /// `{base}/chat/completions`, parsed once (reqwest would parse a string
     /// URL, IDNA host mapping included, on every request).
@@ -296,23 +302,28 @@ impl Gateway {
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
         }
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
-            .http1_only()
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(cfg.max_connections.max(1))
-            .connect_timeout(cfg.timeouts.connect)
-            .default_headers(headers)
-            .user_agent(concat!("evalgate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| GatewayError::Http {
-                url: base.clone(),
-                message: error_chain(&e),
-            })?;
+        let client = |pool: usize| {
+            reqwest::Client::builder()
+                .use_rustls_tls()
+                .http1_only()
+                .tcp_nodelay(true)
+                .pool_max_idle_per_host(pool)
+                .connect_timeout(cfg.timeouts.connect)
+                .default_headers(headers.clone())
+                .user_agent(concat!("evalgate/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| GatewayError::Http {
+                    url: base.clone(),
+                    message: error_chain(&e),
+                })
+        };
+        let http = client(cfg.max_connections.max(1))?;
+        let side = client(8)?;
         let chat_url = reqwest::Url::parse(&format!("{base}/chat/completions"))
             .map_err(|e| invalid(&e.to_string()))?;
         Ok(Gateway {
             http,
+            side,
             base,
             chat_url,
             key: cfg.key,
@@ -457,11 +468,12 @@ impl Gateway {
         Ok(Some(body))
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}/{}", self.base, path)
     }
 
-    fn chat_body(&self, req: &ChatRequest) -> Result<Bytes, serde_json::Error> {
+    /// The exact JSON body `chat` sends for `req` (what the response cache keys on).
+    pub fn chat_body(&self, req: &ChatRequest) -> Result<Bytes, serde_json::Error> {
         let p = &req.params;
         let body = wire::ChatBody {
             model: &req.model,
@@ -504,6 +516,11 @@ impl Gateway {
         &self.http
     }
 
+    /// The client for calls beside the timed requests.
+    pub(crate) fn side(&self) -> &reqwest::Client {
+        &self.side
+    }
+
     pub(crate) fn timeouts(&self) -> &Timeouts {
         &self.timeouts
     }
@@ -526,7 +543,7 @@ impl Gateway {
         }
     }
 
-    fn scrub(&self, text: &str) -> String {
+    pub(crate) fn scrub(&self, text: &str) -> String {
         match &self.key {
             Some(k) => k.scrub(text),
             None => text.to_string(),

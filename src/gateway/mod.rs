@@ -3,6 +3,7 @@
 //! in [`crate::record`].
 pub mod catalog;
 pub mod client;
+pub mod generation;
 pub mod sse;
 mod stream;
 #[cfg(test)]

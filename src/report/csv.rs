@@ -105,7 +105,7 @@ fn cell(v: &serde_json::Value) -> String {
 }
 
 /// `requests.csv` columns: [`RequestRow`]'s fields, in order.
-pub const REQUEST_COLUMNS: [&str; 30] = [
+pub const REQUEST_COLUMNS: [&str; 42] = [
     "job",
     "suite",
     "case_id",
@@ -136,6 +136,18 @@ pub const REQUEST_COLUMNS: [&str; 30] = [
     "send_lag_ms",
     "slo_met",
     "tool_calls",
+    "gateway_cost_usd",
+    "gateway_latency_ms",
+    "gateway_generation_ms",
+    "client_overhead_ms",
+    "served_by",
+    "is_byok",
+    "fallback",
+    "fallback_chain",
+    "cost_mismatch",
+    "cached",
+    "carried",
+    "cache_saved_usd",
 ];
 
 /// A float written with exactly 3 decimals (milliseconds, tokens/s).
@@ -180,6 +192,18 @@ struct CsvRow<'a> {
     send_lag_ms: Option<Fixed3>,
     slo_met: Option<bool>,
     tool_calls: Option<u32>,
+    gateway_cost_usd: Option<f64>,
+    gateway_latency_ms: Option<Fixed3>,
+    gateway_generation_ms: Option<Fixed3>,
+    client_overhead_ms: Option<Fixed3>,
+    served_by: Option<&'a str>,
+    is_byok: Option<bool>,
+    fallback: bool,
+    fallback_chain: Option<&'a str>,
+    cost_mismatch: bool,
+    cached: bool,
+    carried: bool,
+    cache_saved_usd: Option<f64>,
 }
 
 impl<'a> From<&'a RequestRow> for CsvRow<'a> {
@@ -215,6 +239,18 @@ impl<'a> From<&'a RequestRow> for CsvRow<'a> {
             send_lag_ms: r.send_lag_ms.map(Fixed3),
             slo_met: r.slo_met,
             tool_calls: r.tool_calls,
+            gateway_cost_usd: r.gateway_cost_usd,
+            gateway_latency_ms: r.gateway_latency_ms.map(Fixed3),
+            gateway_generation_ms: r.gateway_generation_ms.map(Fixed3),
+            client_overhead_ms: r.client_overhead_ms.map(Fixed3),
+            served_by: r.served_by.as_deref(),
+            is_byok: r.is_byok,
+            fallback: r.fallback,
+            fallback_chain: r.fallback_chain.as_deref(),
+            cost_mismatch: r.cost_mismatch,
+            cached: r.cached,
+            carried: r.carried,
+            cache_saved_usd: r.cache_saved_usd,
         }
     }
 }
@@ -349,17 +385,20 @@ mod tests {
             "job,suite,case_id,model,repeat,status,error_kind,error_message,attempts,queue_ms,\
              ttft_ms,duration_ms,tpot_ms,tokens_per_s,input_tokens,output_tokens,\
              reasoning_tokens,cached_tokens,cache_write_tokens,cost_usd,cost_source,\
-             generation_id,provider,finish_reason,passed,score,failed_checks,send_lag_ms,slo_met,tool_calls"
+             generation_id,provider,finish_reason,passed,score,failed_checks,send_lag_ms,slo_met,tool_calls,\
+             gateway_cost_usd,gateway_latency_ms,gateway_generation_ms,client_overhead_ms,\
+             served_by,is_byok,fallback,fallback_chain,cost_mismatch,cached,carried,\
+             cache_saved_usd"
         );
         assert_eq!(
             lines.next().unwrap(),
             "0,support,refund-window,openai/gpt-5,0,ok,,,1,0.500,412.000,1530.000,11.293,\
-             89.445,1200,100,0,0,0,0.0015,gateway,gen_0,,stop,true,1.0,,,,"
+             89.445,1200,100,0,0,0,0.0015,gateway,gen_0,,stop,true,1.0,,,,,,,,,,,false,,false,false,false,"
         );
         assert_eq!(
             lines.nth(2).unwrap(),
             "3,support,order-json,anthropic/claude-sonnet-4,0,error,rate_limited,\
-             Too many requests & <slow down>,3,0.500,,250.000,,,,,,,,,unknown,,,,,,,,,"
+             Too many requests & <slow down>,3,0.500,,250.000,,,,,,,,,unknown,,,,,,,,,,,,,,,,false,,false,false,false,"
         );
         let back = read_requests(&path).unwrap();
         assert_eq!(back.len(), rows.len());
@@ -399,7 +438,9 @@ mod tests {
         );
         assert!(lines[0].ends_with(
             ",checked,passed,pass_rate,mean_score,grader_cost_usd,slo_checked,slo_met,\
-             good_requests,goodput,cost_per_pass_usd,flaky_cases,pass_at_k,pass_all_k"
+             good_requests,goodput,cost_per_pass_usd,flaky_cases,pass_at_k,pass_all_k,\
+             fallbacks,replayed,replay_saved_usd,cost_mismatches,cache_read_share,\
+             cache_saved_usd"
         ));
         assert!(lines[2].starts_with(
             "anthropic/claude-sonnet-4,3,1,1,1,budget_exceeded=1;rate_limited=1,8.5,"

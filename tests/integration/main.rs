@@ -22,4 +22,5 @@ mod shards;
 mod ship;
 mod sim;
 mod tools;
+mod truth;
 mod warmup;
