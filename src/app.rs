@@ -21,6 +21,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Merge(args) => cmd::merge::run(&args).await,
         Command::Completions(args) => cmd::shell::completions(&args),
         Command::Man => cmd::shell::man(),
+        Command::History(c) => cmd::history::run(&c).await,
     }
 }
 

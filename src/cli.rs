@@ -46,6 +46,55 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout.
     Man,
+    /// List or prune the run history store.
+    #[command(subcommand)]
+    History(HistoryCommand),
+}
+
+/// `evalgate history ...`.
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Stored runs with suite, start time, exit code, rows and size.
+    List(HistoryListArgs),
+    /// Delete old runs with their rows, then reclaim the space.
+    Prune(HistoryPruneArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct HistoryListArgs {
+    /// Only runs of this suite.
+    #[arg(long, value_name = "NAME")]
+    pub suite: Option<String>,
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["keep_last", "older_than"])))]
+pub struct HistoryPruneArgs {
+    /// Keep the newest N runs of each suite, delete the rest.
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<usize>,
+    /// Delete runs started longer ago than this, e.g. `30d`, `12h`.
+    #[arg(long, value_name = "AGE", value_parser = age)]
+    pub older_than: Option<std::time::Duration>,
+    /// Only runs of this suite.
+    #[arg(long, value_name = "NAME")]
+    pub suite: Option<String>,
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+/// An age: `30d`, `12h`, or any duration `--timeout` takes.
+fn age(s: &str) -> Result<std::time::Duration, String> {
+    match s.strip_suffix('d').map(str::parse::<u64>) {
+        Some(Ok(days)) => Ok(std::time::Duration::from_secs(days.saturating_mul(86_400))),
+        Some(Err(_)) => Err(format!("`{s}` is not an age; use e.g. 30d, 12h or 90m")),
+        None => match s.strip_suffix('h').map(str::parse::<u64>) {
+            Some(Ok(h)) => Ok(std::time::Duration::from_secs(h.saturating_mul(3600))),
+            _ => duration(s),
+        },
+    }
 }
 
 fn positive_usize(s: &str) -> Result<usize, String> {
@@ -137,7 +186,7 @@ pub struct GatewayArgs {
 #[derive(Debug, Args, Clone)]
 pub struct RunArgs {
     /// Suite files to run.
-    #[arg(value_name = "SUITE", required_unless_present = "resume")]
+    #[arg(value_name = "SUITE", required_unless_present_any = ["resume", "rerun_failed"])]
     pub suites: Vec<PathBuf>,
     /// Models to run, comma separated (overrides the suite's `models`).
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
@@ -156,6 +205,9 @@ pub struct RunArgs {
     /// Multiply the sim's cost figures.
     #[arg(long, default_value_t = 1.0, value_name = "X", value_parser = non_negative)]
     pub sim_cost_scale: f64,
+    /// With --sim: how long after a generation ends its record appears.
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = duration)]
+    pub sim_generation_delay: std::time::Duration,
     /// Requests in flight at once, over all models. A comma list (`1,8,64,256`)
     /// runs a sweep: one sub-run per level in its own subdirectory, plus `sweep.csv`.
     #[arg(long = "concurrency", short = 'c', value_delimiter = ',', default_value = "16", value_name = "N[,N...]", value_parser = positive_usize)]
@@ -175,6 +227,11 @@ pub struct RunArgs {
     /// Finish an interrupted run; suite, models and options come from its metadata.
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["suites", "models", "out"])]
     pub resume: Option<PathBuf>,
+    /// A new run of only the failed and erred jobs of RUN_DIR (suite, models
+    /// and options from its run.json); the passed rows are carried over
+    /// (`carried: true`), so the new run directory holds every job.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["suites", "models", "resume"])]
+    pub rerun_failed: Option<PathBuf>,
     /// Before the timed run, open min(concurrency, jobs) connections with
     /// concurrent `HEAD /models` requests, so no measured request pays for a
     /// TCP/TLS connect (excluded from every figure and row).
@@ -234,6 +291,21 @@ pub struct RunArgs {
     /// answer is cut there and marked truncated, and still measured to its end.
     #[arg(long, value_name = "SIZE", value_parser = byte_size)]
     pub max_answer_bytes: Option<usize>,
+    /// Do not look up the gateway's generation records (`GET /generation`)
+    /// after the answers (no gateway cost, latency or provider per row).
+    #[arg(long)]
+    pub no_lookup: bool,
+    /// Count rows served by a gateway fallback in the latency figures too.
+    #[arg(long)]
+    pub include_fallbacks: bool,
+    /// Response cache under results/cache/: `record` stores answers,
+    /// `replay` serves stored ones without sending (checks run again) and
+    /// sends the misses, `refresh` sends everything and replaces them.
+    #[arg(long, value_enum, default_value = "off", value_name = "MODE")]
+    pub cache: crate::cache::CacheMode,
+    /// With `--cache replay`: refuse to run (exit 2, nothing sent) when any request is not stored.
+    #[arg(long)]
+    pub strict: bool,
     /// Run only shard i of n (deterministic partition of the jobs).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
@@ -272,6 +344,14 @@ pub struct RunArgs {
     /// Print every column of the results table (default: the ones that fit 80 columns).
     #[arg(long)]
     pub wide: bool,
+    /// Which request rows the history stores (per-model summaries always).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "all",
+        value_name = "none|failed|all"
+    )]
+    pub history_rows: crate::history::HistoryRows,
 }
 
 /// Parse `--slo ttft=800ms,duration=10s,tokens_per_s=30` (durations as
@@ -389,6 +469,14 @@ pub struct MergeArgs {
     /// Do not append the merged run to the history store.
     #[arg(long)]
     pub no_history: bool,
+    /// Which request rows the history stores (per-model summaries always).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "all",
+        value_name = "none|failed|all"
+    )]
+    pub history_rows: crate::history::HistoryRows,
 }
 
 /// Gateway routing options, sent as `providerOptions.gateway`; they override
@@ -476,6 +564,12 @@ pub struct ModelsArgs {
     /// Time allowed for fetching the catalog.
     #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "30s")]
     pub timeout: std::time::Duration,
+    /// Show the gateway's per-provider figures for this model (prices,
+    /// p50/p95 TTFT, throughput) next to evalgate's from the history's latest run of it.
+    #[arg(long, value_name = "MODEL")]
+    pub endpoints: Option<String>,
+    #[command(flatten)]
+    pub history: HistoryArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -525,6 +619,9 @@ pub struct SimArgs {
     /// Inject a fault into every model, e.g. `429@0.1`, `cut-mid@0.05` (repeatable).
     #[arg(long, value_name = "FAULT")]
     pub fault: Vec<String>,
+    /// How long after a generation ends its record appears at `/v1/generation`.
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = duration)]
+    pub generation_delay: std::time::Duration,
 }
 
 #[derive(Debug, Args, Clone)]

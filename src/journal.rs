@@ -366,6 +366,30 @@ struct FlatRecord {
     params: Option<crate::record::Params>,
     #[serde(default)]
     truncated: bool,
+    #[serde(default)]
+    gateway_cost_usd: Option<f64>,
+    #[serde(default)]
+    gateway_latency_ms: Option<f64>,
+    #[serde(default)]
+    gateway_generation_ms: Option<f64>,
+    #[serde(default)]
+    client_overhead_ms: Option<f64>,
+    #[serde(default)]
+    served_by: Option<String>,
+    #[serde(default)]
+    is_byok: Option<bool>,
+    #[serde(default)]
+    fallback: bool,
+    #[serde(default)]
+    fallback_chain: Option<String>,
+    #[serde(default)]
+    cost_mismatch: bool,
+    #[serde(default)]
+    cached: bool,
+    #[serde(default)]
+    carried: bool,
+    #[serde(default)]
+    cache_saved_usd: Option<f64>,
     text: String,
     #[serde(default)]
     reasoning: String,
@@ -412,6 +436,18 @@ impl From<FlatRecord> for ResponseRecord {
                 slo_met: f.slo_met,
                 tool_calls: f.tool_call_count,
                 truncated: f.truncated,
+                gateway_cost_usd: f.gateway_cost_usd,
+                gateway_latency_ms: f.gateway_latency_ms,
+                gateway_generation_ms: f.gateway_generation_ms,
+                client_overhead_ms: f.client_overhead_ms,
+                served_by: f.served_by,
+                is_byok: f.is_byok,
+                fallback: f.fallback,
+                fallback_chain: f.fallback_chain,
+                cost_mismatch: f.cost_mismatch,
+                cached: f.cached,
+                carried: f.carried,
+                cache_saved_usd: f.cache_saved_usd,
             },
             text: f.text,
             reasoning: f.reasoning,

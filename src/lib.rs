@@ -8,6 +8,7 @@
 pub mod app;
 pub mod assert;
 pub mod build_info;
+pub mod cache;
 pub mod cells;
 pub mod cli;
 pub mod cmd;
@@ -15,6 +16,7 @@ pub mod compare;
 pub mod duration;
 pub mod exit;
 pub mod gateway;
+pub mod generations;
 pub mod history;
 pub mod journal;
 pub mod merge;

@@ -77,7 +77,9 @@ fn load(dir: &Path) -> Result<Input, MergeError> {
         dir: dir.to_path_buf(),
         summary: report::read_summary(&dir.join("summary.json"))?,
         rows: report::read_requests(&dir.join("requests.csv"))?,
-        journal: journal::read_all(dir)?,
+        // Generation records are joined in, so the merged journal holds
+        // the rows as the shard's requests.csv has them.
+        journal: crate::generations::join(dir, journal::read_all(dir)?.into_iter()).collect(),
     })
 }
 

@@ -133,6 +133,8 @@ pub struct ModelStats {
     slo_met: u64,
     good: u64,
     exact: ExactSums,
+    /// Fallback rows count in the latency histograms (`--include-fallbacks`).
+    include_fallbacks: bool,
 }
 
 /// Milliseconds (possibly fractional) to whole microseconds; negatives clamp to 0.
@@ -242,6 +244,7 @@ impl ModelStats {
             slo_met: 0,
             good: 0,
             exact: ExactSums::default(),
+            include_fallbacks: false,
         }
     }
 
@@ -272,7 +275,12 @@ impl ModelStats {
             }
         };
         rec_h(&mut self.hists.queue_us, row.queue_ms.and_then(ms_to_us));
-        if row.status == Status::Ok {
+        self.exact.fallback_rows += u64::from(row.fallback);
+        self.exact.cost_mismatch_rows += u64::from(row.cost_mismatch);
+        // A replayed answer was not timed now, and a fallback's time is
+        // another provider's: neither is this model's latency.
+        let timed = !row.cached && (!row.fallback || self.include_fallbacks);
+        if row.status == Status::Ok && timed {
             let h = &mut self.hists;
             rec_h(&mut h.ttft_us, row.ttft_ms.and_then(ms_to_us));
             rec_h(&mut h.duration_us, row.duration_ms.and_then(ms_to_us));
@@ -296,8 +304,20 @@ impl ModelStats {
         self.cached_tokens += row.cached_tokens.unwrap_or(0);
         self.cache_write_tokens += row.cache_write_tokens.unwrap_or(0);
 
-        // A skipped row was never sent: it cost nothing and has no source.
-        if row.status != Status::Skipped {
+        if let Some(saved) = row.cache_saved_usd.filter(|s| s.is_finite()) {
+            let pico = (saved * PICO_PER_USD).round() as i64;
+            self.exact.cache_saved_pico_usd = self.exact.cache_saved_pico_usd.saturating_add(pico);
+            self.exact.cache_saved_rows += 1;
+        }
+        if row.cached {
+            self.exact.replayed_rows += 1;
+            if let Some(pico) = row.cost_usd.and_then(|c| to_units(c, PICO_PER_USD)) {
+                self.exact.replay_saved_pico_usd =
+                    self.exact.replay_saved_pico_usd.saturating_add(pico);
+            }
+        }
+        // A skipped row was never sent, nor a replayed one: it cost nothing.
+        if row.status != Status::Skipped && !row.cached {
             let source = serde_json::to_value(row.cost_source)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
@@ -379,6 +399,16 @@ impl ModelStats {
         a.grader_rows += b.grader_rows;
         a.score_sum_nano = a.score_sum_nano.saturating_add(b.score_sum_nano);
         a.scored_rows += b.scored_rows;
+        a.fallback_rows += b.fallback_rows;
+        a.replayed_rows += b.replayed_rows;
+        a.replay_saved_pico_usd = a
+            .replay_saved_pico_usd
+            .saturating_add(b.replay_saved_pico_usd);
+        a.cost_mismatch_rows += b.cost_mismatch_rows;
+        a.cache_saved_pico_usd = a
+            .cache_saved_pico_usd
+            .saturating_add(b.cache_saved_pico_usd);
+        a.cache_saved_rows += b.cache_saved_rows;
         Ok(())
     }
 
@@ -464,6 +494,15 @@ impl ModelStats {
             flaky_cases: 0,
             pass_at_k: None,
             pass_all_k: None,
+            fallbacks: x.fallback_rows,
+            replayed: x.replayed_rows,
+            replay_saved_usd: (x.replayed_rows > 0)
+                .then(|| x.replay_saved_pico_usd as f64 / PICO_PER_USD),
+            cost_mismatches: x.cost_mismatch_rows,
+            cache_read_share: ratio(self.cached_tokens as f64, self.input_tokens)
+                .map(|r| round3(r.min(1.0))),
+            cache_saved_usd: (x.cache_saved_rows > 0)
+                .then(|| x.cache_saved_pico_usd as f64 / PICO_PER_USD),
         }
     }
 
@@ -529,6 +568,7 @@ impl ModelStats {
             slo_met: summary.slo_met,
             good: summary.good_requests,
             exact: hist.exact.clone(),
+            include_fallbacks: false,
         })
     }
 }
@@ -547,6 +587,7 @@ pub struct Aggregate {
     /// Statistics keyed by model id.
     pub models: BTreeMap<String, ModelStats>,
     order: Vec<String>,
+    include_fallbacks: bool,
 }
 
 impl Aggregate {
@@ -563,9 +604,27 @@ impl Aggregate {
         if !self.models.contains_key(model) {
             self.order.push(model.to_string());
         }
-        self.models
-            .entry(model.to_string())
-            .or_insert_with(|| ModelStats::new(model))
+        let include = self.include_fallbacks;
+        self.models.entry(model.to_string()).or_insert_with(|| {
+            let mut s = ModelStats::new(model);
+            s.include_fallbacks = include;
+            s
+        })
+    }
+
+    /// Count fallback rows in the latency histograms too (`--include-fallbacks`).
+    pub fn include_fallbacks(&mut self, yes: bool) {
+        self.include_fallbacks = yes;
+        for stats in self.models.values_mut() {
+            stats.include_fallbacks = yes;
+        }
+    }
+
+    /// An empty aggregate of the same models and settings.
+    pub fn empty_like(&self) -> Aggregate {
+        let mut agg = Aggregate::new(&self.order);
+        agg.include_fallbacks(self.include_fallbacks);
+        agg
     }
 
     /// Model ids in output order: the run's order, then models seen later.

@@ -72,10 +72,19 @@ fn by_job(
 /// Journal records and the unrun jobs, in job order (the order of the plan,
 /// whatever order the answers came in): every planned job once.
 fn all_records<'a>(
+    dir: &Path,
     journal: &'a JobOrder,
     unrun: &'a Unrun<'a>,
 ) -> anyhow::Result<impl Iterator<Item = ResponseRecord> + 'a> {
-    Ok(by_job(journal.records()?, unrun.records()))
+    Ok(by_job(journaled(dir, journal)?, unrun.records()))
+}
+
+/// The journal's records by job, joined with their generation records.
+fn journaled<'a>(
+    dir: &Path,
+    journal: &'a JobOrder,
+) -> anyhow::Result<impl Iterator<Item = ResponseRecord> + 'a> {
+    Ok(crate::generations::join(dir, journal.records()?))
 }
 
 /// Write every file of the run directory; returns the summary.
@@ -86,17 +95,27 @@ pub fn write_run_dir(
     aggregate: &Aggregate,
     extra: &[&dyn Exporter],
 ) -> anyhow::Result<RunSummary> {
-    let mut agg = aggregate.clone();
+    let journal = JobOrder::build(dir)?;
+    let mut agg = if crate::generations::exists(dir) {
+        // Generation records change costs and mark fallbacks: fold the
+        // joined rows again rather than patch the live aggregate.
+        let mut agg = aggregate.empty_like();
+        for rec in journaled(dir, &journal)? {
+            agg.record(&rec);
+        }
+        agg
+    } else {
+        aggregate.clone()
+    };
     for rec in unrun.records() {
         agg.record(&rec);
     }
     let mut summary = RunSummary::new(meta, &agg);
 
-    let journal = JobOrder::build(dir)?;
     let csv_path = dir.join("requests.csv");
     let mut csv = RequestsCsv::create(&csv_path)?;
     let mut cases = CaseOutcomes::default();
-    for rec in all_records(&journal, unrun)? {
+    for rec in all_records(dir, &journal, unrun)? {
         cases.record(&rec.row);
         csv.write(&rec.row)?;
     }
@@ -107,7 +126,8 @@ pub fn write_run_dir(
         .map(|e| e as &dyn Exporter)
         .chain(extra.iter().copied());
     let records = || -> Result<Box<dyn Iterator<Item = ResponseRecord> + '_>, ReportError> {
-        let rows = all_records(&journal, unrun).map_err(|e| ReportError::Journal(e.to_string()))?;
+        let rows =
+            all_records(dir, &journal, unrun).map_err(|e| ReportError::Journal(e.to_string()))?;
         Ok(Box::new(rows))
     };
     for exporter in exporters {

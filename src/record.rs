@@ -45,6 +45,8 @@ pub enum Status {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum CostSource {
+    /// The gateway's generation record (`GET /generation`), looked up after the answer.
+    Generation,
     /// The gateway's own figure (`usage.cost`, provider metadata or a header).
     Gateway,
     /// Catalog price × tokens.
@@ -146,6 +148,46 @@ pub struct RequestRow {
     /// reasoning) is cut there; timings and usage cover the whole stream.
     #[serde(default)]
     pub truncated: bool,
+    /// The generation record's cost (USD), when it was looked up.
+    #[serde(default)]
+    pub gateway_cost_usd: Option<f64>,
+    /// The gateway's own time to first token (the record's `latency`).
+    #[serde(default)]
+    pub gateway_latency_ms: Option<f64>,
+    /// The gateway's generation time (the record's `generation_time`).
+    #[serde(default)]
+    pub gateway_generation_ms: Option<f64>,
+    /// Our TTFT − the gateway's: network and client time between us and it.
+    #[serde(default)]
+    pub client_overhead_ms: Option<f64>,
+    /// The provider that served the request, per the generation record.
+    #[serde(default)]
+    pub served_by: Option<String>,
+    /// The record says the gateway billed the user's own provider key.
+    #[serde(default)]
+    pub is_byok: Option<bool>,
+    /// Served by another provider or model than asked (a gateway fallback);
+    /// excluded from latency figures unless `--include-fallbacks`.
+    #[serde(default)]
+    pub fallback: bool,
+    /// The providers (or models) tried, `first>second`.
+    #[serde(default)]
+    pub fallback_chain: Option<String>,
+    /// The streamed cost differs from the generation record's by more than 1%.
+    #[serde(default)]
+    pub cost_mismatch: bool,
+    /// Replayed from `results/cache/` (`--cache replay`): nothing was sent;
+    /// excluded from latency and cost figures.
+    #[serde(default)]
+    pub cached: bool,
+    /// Carried over from the run `--rerun-failed` reran: it passed there
+    /// and was not sent again.
+    #[serde(default)]
+    pub carried: bool,
+    /// What the prompt cache saved on this request against uncached input
+    /// prices (catalog or suite prices; negative when cache writes cost more).
+    #[serde(default)]
+    pub cache_saved_usd: Option<f64>,
 }
 
 impl RequestRow {
@@ -183,6 +225,18 @@ impl RequestRow {
             slo_met: None,
             tool_calls: None,
             truncated: false,
+            gateway_cost_usd: None,
+            gateway_latency_ms: None,
+            gateway_generation_ms: None,
+            client_overhead_ms: None,
+            served_by: None,
+            is_byok: None,
+            fallback: false,
+            fallback_chain: None,
+            cost_mismatch: false,
+            cached: false,
+            carried: false,
+            cache_saved_usd: None,
         }
     }
 }
@@ -355,6 +409,15 @@ pub struct RunOptions {
     /// `--proxy-loopback`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub proxy_loopback: bool,
+    /// `--no-lookup`: generation records were not looked up.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub no_lookup: bool,
+    /// `--include-fallbacks`: fallback rows count in the latency figures.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub include_fallbacks: bool,
+    /// `--cache`: `record`, `replay` or `refresh` (absent when off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -20,6 +20,8 @@ mod collect;
 pub mod events;
 mod grade;
 mod job;
+pub mod lookup;
+pub use job::request_for;
 pub mod openloop;
 mod signals;
 mod subscribers;
@@ -137,6 +139,8 @@ pub struct RunContext {
     pub ramp_up: Option<Duration>,
     /// Objectives each row's `slo_met` is judged by (none set: empty).
     pub slo: crate::record::Slo,
+    /// `--cache record|replay|refresh`: answers stored or replayed.
+    pub cache: Option<Arc<crate::cache::ResponseCache>>,
 }
 
 /// What the runner leaves behind besides the journal.

@@ -222,6 +222,7 @@ pub async fn finish_run(
             summary,
             exit_code: final_code,
             run_dir: Some(dir),
+            rows: cfg.history_rows,
         };
         match append(&target, &entry, &requests_csv).await {
             Ok(id) => {

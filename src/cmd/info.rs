@@ -133,6 +133,10 @@ pub async fn models(args: &ModelsArgs) -> anyhow::Result<i32> {
         .ok()
         .map(|(k, _)| k);
     let gateway = common::simple_gateway(&gw_args, key, args.timeout)?;
+    if let Some(model) = &args.endpoints {
+        let history = crate::history::HistoryTarget::from_flag(args.history.url.as_deref());
+        return crate::cmd::endpoints::show(&gateway, model, &history).await;
+    }
     let opts = CacheOptions {
         refresh: args.refresh || sim.is_some(),
         ..CacheOptions::default()

@@ -49,6 +49,7 @@ pub async fn run(args: &MergeArgs) -> anyhow::Result<i32> {
             summary: &summary,
             exit_code: code,
             run_dir: Some(&args.out),
+            rows: args.history_rows,
         };
         match crate::cmd::compare::append(&target, &entry, &requests_csv).await {
             Ok(id) => println!("history: {} ({id})", target.display()),

@@ -3,6 +3,8 @@
 
 pub mod common;
 pub mod compare;
+pub mod endpoints;
+pub mod history;
 pub mod info;
 pub mod init;
 pub mod merge;

@@ -11,12 +11,14 @@ use crate::cmd::common;
 use crate::cmd::run_config::RunConfig;
 use crate::cmd::run_setup::{self, on_worker, Prepared};
 use crate::exit;
+use crate::gateway::generation::LOOKUP_PATIENCE;
 use crate::journal::{JournalReader, JournalWriter};
 use crate::metrics::Aggregate;
 use crate::output::{self, Unrun};
 use crate::progress::{Mode, Progress};
 use crate::report::failing::Failing;
 use crate::report::{table, RunSummary};
+use crate::runner::lookup::Lookups;
 use crate::runner::{
     self, DoneSet, JournalSubscriber, RunContext, RunOutcome, RunSubscriber, StopReason,
 };
@@ -35,6 +37,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
             ));
         }
         return run_one(&RunConfig::from_run_json(dir, meta, &args)).await;
+    }
+    if let Some(dir) = &args.rerun_failed {
+        let meta = output::read_meta(dir)?;
+        return run_one(&RunConfig::for_rerun(dir, meta, &args)).await;
     }
     if args.suites.len() > 1 && args.out.is_some() {
         return Err(usage!(
@@ -60,15 +66,18 @@ pub(crate) async fn run_one(cfg: &RunConfig) -> anyhow::Result<i32> {
     let (suite, models) = run_setup::load_suite(cfg)?;
     let gate = crate::cmd::compare::prepare_run(cfg, &suite.name).await?;
     let mut run = run_setup::prepare(cfg, suite, models).await?;
-    let outcome = execute(cfg, &mut run).await?;
+    let (outcome, notes) = execute(cfg, &mut run).await?;
     let dir = run.dir.clone();
-    let (summary, code) = write_outputs(cfg, run, &outcome)?;
+    let (summary, code) = write_outputs(cfg, run, &outcome, &notes)?;
     Ok(crate::cmd::compare::finish_run(cfg, gate, &summary, &dir, code).await)
 }
 
-/// Replay what an earlier attempt of this run finished, then run the rest.
-async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<RunOutcome> {
+/// Replay what an earlier attempt of this run finished, then run the rest
+/// (looking up generation records beside it); returns the outcome and the
+/// lookup and cache lines to print after the table.
+async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<(RunOutcome, Vec<String>)> {
     let mut aggregate = Aggregate::new(&run.models);
+    aggregate.include_fallbacks(cfg.include_fallbacks);
     let mut done = DoneSet::new(run.plan.total());
     let mut already = 0u64;
     if let Some(reader) = JournalReader::open(&run.dir)? {
@@ -78,7 +87,16 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<RunOutco
             already += 1;
         }
     }
-    let journal = JournalWriter::open(&run.dir)?;
+    let mut journal = JournalWriter::open(&run.dir)?;
+    already += run_setup::carry_passed(cfg, run, &mut journal, &mut done, &mut aggregate)?;
+    let lookups = match cfg.no_lookup {
+        true => None,
+        false => Some(Lookups::start(
+            run.endpoint.gateway.clone(),
+            &run.dir,
+            LOOKUP_PATIENCE,
+        )?),
+    };
     let plan = run.plan;
     let expected = cfg
         .open_loop
@@ -99,12 +117,20 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<RunOutco
         open_loop: cfg.open_loop,
         ramp_up: cfg.ramp_up,
         slo: run.suite.slo.or(cfg.slo.unwrap_or_default()),
+        cache: run_setup::response_cache(cfg, &run.endpoint.gateway)?,
     };
+    if cfg.strict {
+        run_setup::refuse_cache_misses(&ctx, &done)?;
+    }
+    let cache = ctx.cache.clone();
     // Journal first: a record reaches the disk before the display moves on.
-    let subscribers: Vec<Box<dyn RunSubscriber>> = vec![
+    let mut subscribers: Vec<Box<dyn RunSubscriber>> = vec![
         Box::new(JournalSubscriber::new(journal)),
         Box::new(progress),
     ];
+    if let Some(l) = &lookups {
+        subscribers.push(Box::new(l.submitter()));
+    }
     // The collector in `block_on` would be woken through a futex for each
     // finished request it receives.
     let mut outcome = on_worker(runner::execute(ctx, aggregate, done, subscribers)).await;
@@ -125,7 +151,18 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<RunOutco
             run.dir.display()
         );
     }
-    Ok(outcome)
+    let mut notes = Vec::new();
+    if let Some(l) = lookups {
+        // The last answers' records appear a moment after them; an
+        // interrupted run waits no longer than its grace period.
+        let wait = match outcome.stopped_by {
+            Some(StopReason::Interrupted) => cfg.grace,
+            _ => LOOKUP_PATIENCE + std::time::Duration::from_secs(5),
+        };
+        notes.push(l.finish(wait).await.line());
+    }
+    notes.extend(cache.map(|c| c.line()));
+    Ok((outcome, notes))
 }
 
 /// Write `run.json`, the run directory and `openloop.json`, print the
@@ -134,6 +171,7 @@ fn write_outputs(
     cfg: &RunConfig,
     run: Prepared,
     outcome: &RunOutcome,
+    notes: &[String],
 ) -> anyhow::Result<(RunSummary, i32)> {
     let Prepared {
         mut meta,
@@ -170,6 +208,9 @@ fn write_outputs(
         outcome.subscriber_error.is_some(),
     );
     print_summary(&summary, &dir, cfg.wide);
+    for note in notes {
+        println!("{note}");
+    }
     if code == exit::FAILED {
         print_failing(&summary, &dir);
     }
@@ -196,6 +237,9 @@ fn print_summary(summary: &RunSummary, dir: &Path, wide: bool) {
     println!("{}", table::comparison_table(summary, view));
     if let Some(errors) = table::errors_table(summary, view) {
         println!("{errors}");
+    }
+    for note in table::truth_notes(summary) {
+        println!("{note}");
     }
     if let Some(reason) = &summary.run.stopped_by {
         let why = match reason.as_str() {

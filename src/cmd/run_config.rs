@@ -10,8 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::cache::CacheMode;
 use crate::cli::RunArgs;
-use crate::history::HistoryTarget;
+use crate::history::{HistoryRows, HistoryTarget};
 use crate::plan::Shard;
 use crate::record::{RunMeta, RunOptions, Slo};
 use crate::runner::openloop::OpenLoop;
@@ -39,6 +40,9 @@ pub const RESUME_MAY_CHANGE: &[&str] = &[
     "--history",
     "--reference",
     "--wide",
+    "--history-rows",
+    "--no-lookup",
+    "--strict",
 ];
 
 /// Everything one run needs, validated.
@@ -90,14 +94,27 @@ pub struct RunConfig {
     pub no_history: bool,
     /// Suite load limits (`--max-image-mb`).
     pub load: crate::suite::LoadOptions,
-    /// The run directory and metadata of the run being resumed.
-    pub resume: Option<(PathBuf, RunMeta)>,
     /// `--slo`, applied over the suite's `slo:`.
     pub slo: Option<Slo>,
     /// `--reference`: the decision view's reference model.
     pub reference: Option<String>,
     /// `--wide`: print every column of the results table.
     pub wide: bool,
+    /// `--history-rows`: which request rows the history stores.
+    pub history_rows: HistoryRows,
+    /// With `--sim`: how long after an answer its generation record appears.
+    pub sim_generation_delay: Duration,
+    /// `--no-lookup`: no generation records.
+    pub no_lookup: bool,
+    /// `--include-fallbacks`: fallback rows count in the latency figures.
+    pub include_fallbacks: bool,
+    /// `--cache` and `--strict`.
+    pub cache: CacheMode,
+    pub strict: bool,
+    /// The run directory and metadata of the run being resumed.
+    pub resume: Option<(PathBuf, RunMeta)>,
+    /// `--rerun-failed`: the run whose failed jobs this run sends again.
+    pub rerun_of: Option<(PathBuf, RunMeta)>,
 }
 
 impl RunConfig {
@@ -148,10 +165,17 @@ impl RunConfig {
             history: HistoryTarget::from_flag(args.history.url.as_deref()),
             no_history: args.no_history,
             load: crate::cli::load_options(args.max_image_mb),
-            resume: None,
             slo: args.slo,
             reference: args.reference.clone(),
             wide: args.wide,
+            history_rows: args.history_rows,
+            sim_generation_delay: args.sim_generation_delay,
+            no_lookup: args.no_lookup,
+            include_fallbacks: args.include_fallbacks,
+            cache: args.cache,
+            strict: args.strict,
+            resume: None,
+            rerun_of: None,
         }
     }
 
@@ -210,7 +234,33 @@ impl RunConfig {
             reference: now.reference.clone().or_else(|| o.reference.clone()),
             wide: now.wide,
             load: crate::cli::load_options(now.max_image_mb),
+            history_rows: now.history_rows,
+            sim_generation_delay: now.sim_generation_delay,
+            no_lookup: now.no_lookup || o.no_lookup,
+            include_fallbacks: o.include_fallbacks,
+            cache: o
+                .cache
+                .as_deref()
+                .and_then(|m| <CacheMode as clap::ValueEnum>::from_str(m, true).ok())
+                .unwrap_or_default(),
+            strict: now.strict,
             resume: Some((dir.to_path_buf(), meta)),
+            rerun_of: None,
+        }
+    }
+
+    /// A new run (in `--out`, else a new timestamped directory) of the
+    /// failed jobs of the run in `dir`, with that run's options.
+    pub fn for_rerun(dir: &Path, meta: RunMeta, now: &RunArgs) -> RunConfig {
+        let original = RunConfig::from_run_json(dir, meta.clone(), now);
+        RunConfig {
+            out: now.out.clone(),
+            force: now.force,
+            // The gateway options the original sent, over the suite's own.
+            routing: meta.gateway_options.clone(),
+            resume: None,
+            rerun_of: Some((dir.to_path_buf(), meta)),
+            ..original
         }
     }
 
@@ -255,6 +305,10 @@ impl RunConfig {
             reference: self.reference.clone(),
             max_answer_bytes: self.max_answer_bytes.map(|n| n as u64),
             proxy_loopback: self.proxy_loopback,
+            no_lookup: self.no_lookup,
+            include_fallbacks: self.include_fallbacks,
+            cache: (self.cache != CacheMode::Off)
+                .then(|| format!("{:?}", self.cache).to_lowercase()),
         }
     }
 

@@ -11,15 +11,19 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::assert::Check;
+use crate::cache::{CacheMode, ResponseCache};
 use crate::cmd::common;
 use crate::cmd::run_config::RunConfig;
 use crate::exit;
 use crate::gateway::catalog::{self, CacheOptions, Catalog, CatalogSource};
 use crate::gateway::{Gateway, GatewayConfig, RetryPolicy, Timeouts};
+use crate::journal::{JournalReader, JournalWriter};
+use crate::metrics::Aggregate;
 use crate::output;
 use crate::plan::Plan;
-use crate::record::RunMeta;
+use crate::record::{RunMeta, Status};
 use crate::rundir::{self, RunDirLock};
+use crate::runner::{self, DoneSet, RunContext};
 use crate::suite::{self, Suite};
 use crate::usage;
 
@@ -29,6 +33,7 @@ use crate::usage;
 const RUN_FILES: &[&str] = &[
     "run.json",
     crate::journal::FILE_NAME,
+    crate::generations::FILE_NAME,
     "requests.csv",
     "openloop.json",
     "sweep.csv",
@@ -140,6 +145,7 @@ pub(crate) async fn connect(cfg: &RunConfig, suite: &Suite) -> anyhow::Result<En
             seed: cfg.seed,
             ttft_scale: cfg.sim_ttft_scale,
             cost_scale: cfg.sim_cost_scale,
+            generation_delay: cfg.sim_generation_delay,
             ..crate::sim::SimConfig::default()
         };
         let server = crate::sim::start(cfg, SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -397,6 +403,108 @@ pub(crate) async fn prepare(
         plan,
         meta,
     })
+}
+
+/// The response cache of `--cache`, keyed by the gateway's host (`sim` for
+/// the in-process sim, whose port changes from run to run).
+pub(crate) fn response_cache(
+    cfg: &RunConfig,
+    gateway: &Gateway,
+) -> anyhow::Result<Option<Arc<ResponseCache>>> {
+    if cfg.cache == CacheMode::Off {
+        if cfg.strict {
+            return Err(usage!(
+                "--strict applies to --cache replay; add --cache replay"
+            ));
+        }
+        return Ok(None);
+    }
+    if cfg.strict && cfg.cache != CacheMode::Replay {
+        return Err(usage!("--strict applies to --cache replay only"));
+    }
+    let host = match cfg.sim {
+        true => "sim".to_string(),
+        false => reqwest::Url::parse(gateway.base_url())
+            .ok()
+            .and_then(|u| {
+                let port = u.port_or_known_default().unwrap_or(0);
+                u.host_str().map(|h| format!("{h}:{port}"))
+            })
+            .unwrap_or_default(),
+    };
+    let root = Path::new(crate::cache::DEFAULT_DIR);
+    let cache = ResponseCache::open(root, cfg.cache, &host).map_err(|e| {
+        usage!(
+            "cannot create the response cache {}: {e}; run from a writable directory or drop --cache",
+            root.display()
+        )
+    })?;
+    Ok(Some(Arc::new(cache)))
+}
+
+/// `--rerun-failed`: the original run's passed rows go into this run's
+/// journal first, marked `carried`, so only its failed, erred and unrun jobs
+/// are sent and the new run directory still holds every job.
+pub(crate) fn carry_passed(
+    cfg: &RunConfig,
+    run: &Prepared,
+    journal: &mut JournalWriter,
+    done: &mut DoneSet,
+    aggregate: &mut Aggregate,
+) -> anyhow::Result<u64> {
+    let Some((orig, meta)) = &cfg.rerun_of else {
+        return Ok(0);
+    };
+    if meta.suite_hash != run.meta.suite_hash {
+        return Err(usage!(
+            "{} changed since the run in {} (suite hash {} → {}); --rerun-failed reruns the same plan: start a new run instead",
+            cfg.suite_path.display(),
+            orig.display(),
+            &meta.suite_hash[..12.min(meta.suite_hash.len())],
+            &run.meta.suite_hash[..12.min(run.meta.suite_hash.len())]
+        ));
+    }
+    let Some(reader) = JournalReader::open(orig)? else {
+        return Err(usage!(
+            "{} has no {}: --rerun-failed needs a run directory written by `evalgate run`",
+            orig.display(),
+            crate::journal::FILE_NAME
+        ));
+    };
+    let mut carried = 0;
+    for mut rec in crate::generations::join(orig, reader.flatten()) {
+        let failed = rec.row.status != Status::Ok || rec.row.passed == Some(false);
+        if failed || done.contains(rec.row.job) {
+            continue;
+        }
+        rec.row.carried = true;
+        journal.append(&rec)?;
+        done.insert(rec.row.job);
+        aggregate.record(&rec);
+        carried += 1;
+    }
+    journal.flush()?;
+    Ok(carried)
+}
+
+/// `--cache replay --strict`: every job still to run must be stored.
+pub(crate) fn refuse_cache_misses(ctx: &RunContext, done: &DoneSet) -> anyhow::Result<()> {
+    let Some(cache) = &ctx.cache else {
+        return Ok(());
+    };
+    let jobs: Vec<_> = ctx.plan.jobs().filter(|k| !done.contains(k.job)).collect();
+    let misses = jobs
+        .iter()
+        .filter(|k| !cache.contains(&ctx.gateway, &runner::request_for(ctx, **k), k.repeat))
+        .count();
+    if misses > 0 {
+        return Err(usage!(
+            "--cache replay --strict: {misses} of {} requests are not in {}; record them first with --cache record (nothing was sent)",
+            jobs.len(),
+            crate::cache::DEFAULT_DIR
+        ));
+    }
+    Ok(())
 }
 
 /// Run `fut` as a task on the runtime's worker threads rather than on the

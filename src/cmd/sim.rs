@@ -28,6 +28,7 @@ pub async fn run(args: &SimArgs) -> anyhow::Result<i32> {
         itl_scale: args.itl_scale,
         cost_scale: args.cost_scale,
         faults,
+        generation_delay: args.generation_delay,
     };
     crate::sim::serve(cfg, args.addr)
         .await

@@ -202,6 +202,8 @@ pub struct Outcome {
     /// The response id (`gen_...`), for the gateway's logs.
     pub generation_id: Option<String>,
     pub provider: Option<String>,
+    /// The gateway's routing showed a fallback: the providers tried, `a>b`.
+    pub fallback_chain: Option<String>,
     pub finish_reason: Option<String>,
     pub text: String,
     pub reasoning: String,
@@ -276,6 +278,10 @@ fn status_hint(status: u16) -> String {
 /// one connection pool and the run-wide retry budget.
 pub struct Gateway {
     http: reqwest::Client,
+    /// A second, small pool for calls beside the timed requests (generation
+    /// lookups, endpoints), so they never hold a connection a timed request
+    /// would otherwise reuse.
+    side: reqwest::Client,
     base: String,
     /// `{base}/chat/completions`, parsed once (reqwest would parse a string
     /// URL, IDNA host mapping included, on every request).
@@ -351,27 +357,32 @@ impl Gateway {
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
         }
-        let mut builder = reqwest::Client::builder();
-        if route == super::proxy::Route::Direct {
-            builder = builder.no_proxy();
-        }
-        let http = builder
-            .use_rustls_tls()
-            .http1_only()
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(cfg.max_connections.max(1))
-            .connect_timeout(cfg.timeouts.connect)
-            .default_headers(headers)
-            .user_agent(concat!("evalgate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| GatewayError::Http {
-                url: base.clone(),
-                message: error_chain(&e),
-            })?;
+        let client = |pool: usize| {
+            let mut builder = reqwest::Client::builder();
+            if route == super::proxy::Route::Direct {
+                builder = builder.no_proxy();
+            }
+            builder
+                .use_rustls_tls()
+                .http1_only()
+                .tcp_nodelay(true)
+                .pool_max_idle_per_host(pool)
+                .connect_timeout(cfg.timeouts.connect)
+                .default_headers(headers.clone())
+                .user_agent(concat!("evalgate/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| GatewayError::Http {
+                    url: base.clone(),
+                    message: error_chain(&e),
+                })
+        };
+        let http = client(cfg.max_connections.max(1))?;
+        let side = client(8)?;
         let chat_url = reqwest::Url::parse(&format!("{base}/chat/completions"))
             .map_err(|e| invalid(&e.to_string()))?;
         Ok(Gateway {
             http,
+            side,
             base,
             chat_url,
             key: cfg.key,
@@ -596,11 +607,12 @@ impl Gateway {
         Ok(Some(Bytes::from(body)))
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}/{}", self.base, path)
     }
 
-    fn chat_body(&self, req: &ChatRequest) -> Result<Bytes, serde_json::Error> {
+    /// The exact JSON body `chat` sends for `req` (what the response cache keys on).
+    pub fn chat_body(&self, req: &ChatRequest) -> Result<Bytes, serde_json::Error> {
         let p = &req.params;
         let body = wire::ChatBody {
             model: &req.model,
@@ -641,6 +653,11 @@ impl Gateway {
 
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// The client for calls beside the timed requests.
+    pub(crate) fn side(&self) -> &reqwest::Client {
+        &self.side
     }
 
     pub(crate) fn timeouts(&self) -> &Timeouts {

@@ -3,6 +3,7 @@
 //! in [`crate::record`].
 pub mod catalog;
 pub mod client;
+pub mod generation;
 mod proxy;
 pub mod sse;
 mod stream;

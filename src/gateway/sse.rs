@@ -222,6 +222,8 @@ pub struct Chunk<'a> {
     pub metadata_cost: Option<f64>,
     /// `provider_metadata.gateway.routing.finalProvider`, else `provider`.
     pub provider: Option<Cow<'a, str>>,
+    /// The routing showed a fallback: the providers tried, `first>second`.
+    pub fallback_chain: Option<String>,
     /// A mid-stream `error` object.
     pub error: Option<StreamError>,
 }
@@ -301,7 +303,10 @@ pub fn parse_chunk(data: &str) -> Result<Chunk<'_>, MalformedChunk> {
     }
     if let Some(gw) = raw.provider_metadata.and_then(|m| m.gateway) {
         chunk.metadata_cost = gw.cost.as_ref().and_then(NumOrStr::as_f64_raw);
-        chunk.provider = gw.routing.and_then(|r| r.final_provider).map(|t| t.0);
+        if let Some(r) = gw.routing {
+            chunk.fallback_chain = r.fallback_chain();
+            chunk.provider = r.final_provider.map(|t| t.0);
+        }
     }
     if chunk.provider.is_none() {
         chunk.provider = raw.provider.map(|t| t.0);
@@ -579,6 +584,36 @@ struct RawGatewayMetadata<'a> {
 struct RawRouting<'a> {
     #[serde(borrow, default, rename = "finalProvider")]
     final_provider: Option<Text<'a>>,
+    #[serde(borrow, default, rename = "resolvedProvider")]
+    resolved_provider: Option<Text<'a>>,
+    /// One entry per provider tried, in order.
+    #[serde(borrow, default)]
+    attempts: Vec<RawAttempt<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawAttempt<'a> {
+    #[serde(borrow, default)]
+    provider: Option<Text<'a>>,
+}
+
+impl RawRouting<'_> {
+    /// `first>second` when more than one provider was tried, or the one
+    /// that served is not the one the gateway resolved first.
+    fn fallback_chain(&self) -> Option<String> {
+        if self.attempts.len() > 1 {
+            let names: Vec<&str> = self
+                .attempts
+                .iter()
+                .map(|a| a.provider.as_ref().map_or("?", |t| &*t.0))
+                .collect();
+            return Some(names.join(">"));
+        }
+        match (&self.resolved_provider, &self.final_provider) {
+            (Some(r), Some(f)) if r.0 != f.0 => Some(format!("{}>{}", r.0, f.0)),
+            _ => None,
+        }
+    }
 }
 
 /// A number that some gateways send as a decimal string.

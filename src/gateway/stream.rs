@@ -509,6 +509,9 @@ impl Collector {
         if let Some(p) = chunk.provider {
             self.out.provider = Some(p.into_owned());
         }
+        if chunk.fallback_chain.is_some() {
+            self.out.fallback_chain = chunk.fallback_chain;
+        }
         if let Some(e) = chunk.error {
             let tag: Vec<&str> = [e.kind.as_deref(), e.code.as_deref()]
                 .into_iter()

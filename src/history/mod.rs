@@ -6,6 +6,7 @@
 //! given a `postgres://` URL. Both apply the same numbered SQL migrations,
 //! recorded in `schema_migrations`. See `docs/history.md` for the schema.
 
+mod maintain;
 mod migrations;
 mod postgres;
 mod sqlite;
@@ -13,6 +14,7 @@ mod store;
 mod target;
 mod value;
 
+pub use maintain::{HistoryRows, Prune, PruneReport, RunListing};
 pub use store::{Entry, History, LoadedRun, StoredRun};
 pub use target::{HistoryTarget, DEFAULT_SQLITE_PATH, HISTORY_URL_ENV};
 

@@ -123,6 +123,30 @@ impl Postgres {
         tx.commit().await.map_err(err)
     }
 
+    /// `VACUUM` the history's tables (outside a transaction), so the space
+    /// of deleted rows is reused.
+    pub async fn vacuum(&mut self) -> Result<(), HistoryError> {
+        // One statement per call: several in one would be one implicit
+        // transaction, where VACUUM is refused.
+        for table in ["requests", "model_summaries", "runs"] {
+            self.client
+                .batch_execute(&format!("VACUUM {table}"))
+                .await
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// The database's size in bytes.
+    pub async fn size(&self) -> Result<u64, HistoryError> {
+        let row = self
+            .client
+            .query_one("SELECT pg_database_size(current_database())", &[])
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(row.get::<_, i64>(0).max(0) as u64)
+    }
+
     /// Rows of a query, each column as a [`Value`].
     pub async fn query(
         &self,

@@ -123,6 +123,16 @@ impl Sqlite {
         tx.commit().map_err(err)
     }
 
+    /// `VACUUM`: rewrite the file without the free pages deleted rows left.
+    pub fn vacuum(&mut self) -> Result<(), HistoryError> {
+        self.conn.execute_batch("VACUUM").map_err(|e| self.err(e))
+    }
+
+    /// The file's size in bytes.
+    pub fn size(&self) -> u64 {
+        std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+
     /// Rows of a query, each column as a [`Value`].
     pub fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, HistoryError> {
         let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;

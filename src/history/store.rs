@@ -6,6 +6,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use super::maintain::HistoryRows;
 use super::postgres::Postgres;
 use super::sqlite::Sqlite;
 use super::target::HistoryTarget;
@@ -22,6 +23,8 @@ pub struct Entry<'a> {
     pub exit_code: i32,
     /// The run directory, if it has one.
     pub run_dir: Option<&'a Path>,
+    /// Which request rows to store (`--history-rows`).
+    pub rows: HistoryRows,
 }
 
 /// A run read back from the store.
@@ -132,7 +135,7 @@ fn status_str(s: Status) -> &'static str {
     }
 }
 
-fn text(v: &Value) -> Option<String> {
+pub(super) fn text(v: &Value) -> Option<String> {
     match v {
         Value::Text(t) => t.clone(),
         Value::Int(i) => i.map(|i| i.to_string()),
@@ -141,7 +144,7 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
-fn int(v: &Value) -> i64 {
+pub(super) fn int(v: &Value) -> i64 {
     match v {
         Value::Int(Some(i)) => *i,
         Value::Text(Some(t)) => t.parse().unwrap_or(0),
@@ -179,10 +182,39 @@ impl History {
         }
     }
 
-    async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, HistoryError> {
+    pub(super) async fn query(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<Vec<Value>>, HistoryError> {
         match &self.backend {
             Backend::Sqlite(db) => db.query(sql, params),
             Backend::Postgres(db) => db.query(sql, params).await,
+        }
+    }
+
+    /// Run `statements` in one transaction.
+    pub(super) async fn execute_all(
+        &mut self,
+        statements: &[(&str, Vec<Value>)],
+    ) -> Result<(), HistoryError> {
+        self.write_run(statements, "SELECT 1", &mut || Ok(Vec::new()))
+            .await
+    }
+
+    /// Give the space of deleted rows back (`VACUUM`; outside a transaction).
+    pub(super) async fn vacuum(&mut self) -> Result<(), HistoryError> {
+        match &mut self.backend {
+            Backend::Sqlite(db) => db.vacuum(),
+            Backend::Postgres(db) => db.vacuum().await,
+        }
+    }
+
+    /// The store's size in bytes: the SQLite file, or the PostgreSQL database.
+    pub async fn size(&self) -> Result<u64, HistoryError> {
+        match &self.backend {
+            Backend::Sqlite(db) => Ok(db.size()),
+            Backend::Postgres(db) => db.size().await,
         }
     }
 
@@ -263,9 +295,13 @@ impl History {
         let mut rows = rows.enumerate();
         let mut next_batch = || -> Result<Vec<Vec<Value>>, HistoryError> {
             let mut batch = Vec::with_capacity(BATCH_ROWS);
-            for (seq, row) in rows.by_ref().take(BATCH_ROWS) {
+            // `seq` stays the row's place in `requests.csv` when only some are kept.
+            while batch.len() < BATCH_ROWS {
+                let Some((seq, row)) = rows.next() else { break };
                 let row = row.map_err(|e| HistoryError::Requests(e.to_string()))?;
-                batch.push(request_params(&id, seq, &row)?);
+                if e.rows.keeps(&row) {
+                    batch.push(request_params(&id, seq, &row)?);
+                }
             }
             Ok(batch)
         };

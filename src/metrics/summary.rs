@@ -30,6 +30,24 @@ pub struct ExactSums {
     pub score_sum_nano: u64,
     /// Rows with a score.
     pub scored_rows: u64,
+    /// Rows served by a gateway fallback.
+    #[serde(default)]
+    pub fallback_rows: u64,
+    /// Rows replayed from the response cache (nothing sent).
+    #[serde(default)]
+    pub replayed_rows: u64,
+    /// What the replayed rows cost when they were recorded, 10⁻¹² USD.
+    #[serde(default)]
+    pub replay_saved_pico_usd: u64,
+    /// Rows whose streamed cost disagreed with the generation record by > 1%.
+    #[serde(default)]
+    pub cost_mismatch_rows: u64,
+    /// Sum of `cache_saved_usd`, 10⁻¹² USD (negative when writes cost more).
+    #[serde(default)]
+    pub cache_saved_pico_usd: i64,
+    /// Rows with a `cache_saved_usd`.
+    #[serde(default)]
+    pub cache_saved_rows: u64,
 }
 
 /// The exact state of one model's aggregate beyond its [`ModelSummary`]:
@@ -176,6 +194,26 @@ pub struct ModelSummary {
     /// Share of checked cases where every repeat passed (pass^k).
     #[serde(default)]
     pub pass_all_k: Option<f64>,
+    /// Rows served by a gateway fallback (another provider or model than
+    /// asked); left out of the latency figures unless `--include-fallbacks`.
+    #[serde(default)]
+    pub fallbacks: u64,
+    /// Rows replayed from `results/cache/` (`--cache replay`): nothing was
+    /// sent; left out of latency and cost figures.
+    #[serde(default)]
+    pub replayed: u64,
+    /// What the replayed rows cost when they were recorded: money saved.
+    #[serde(default)]
+    pub replay_saved_usd: Option<f64>,
+    /// Rows whose streamed cost disagreed with the generation record by > 1%.
+    #[serde(default)]
+    pub cost_mismatches: u64,
+    /// Share of input tokens read from the provider's cache (0..=1).
+    #[serde(default)]
+    pub cache_read_share: Option<f64>,
+    /// What the prompt cache saved against uncached input prices, USD.
+    #[serde(default)]
+    pub cache_saved_usd: Option<f64>,
 }
 
 /// The `summary.json` schema version this build writes and reads.

@@ -51,6 +51,24 @@ pub struct ModelPrices {
 }
 
 impl ModelPrices {
+    /// What the prompt cache saved on one request against uncached input
+    /// prices: cache reads at the input price minus their read price, less
+    /// what cache writes cost over the input price (negative when writes
+    /// outweigh reads). `None` without usage of the cache or an input price.
+    pub fn cache_savings(&self, usage: &crate::record::Usage) -> Option<f64> {
+        if usage.cached_tokens == 0 && usage.cache_write_tokens == 0 {
+            return None;
+        }
+        let n = usage.input_tokens;
+        let input = self.input.as_ref()?.at(n);
+        let read = self.cache_read.as_ref().map_or(input, |t| t.at(n));
+        let write = self.cache_write.as_ref().map_or(input, |t| t.at(n));
+        Some(
+            usage.cached_tokens as f64 * (input - read)
+                + usage.cache_write_tokens as f64 * (input - write),
+        )
+    }
+
     /// Flat prices given in USD per million tokens (as a suite's `pricing:`
     /// section writes them).
     pub fn per_million(

@@ -167,7 +167,7 @@ impl Serialize for Sig12 {
 }
 
 /// `requests.csv` columns: [`RequestRow`]'s fields, in order.
-pub const REQUEST_COLUMNS: [&str; 31] = [
+pub const REQUEST_COLUMNS: [&str; 43] = [
     "job",
     "suite",
     "case_id",
@@ -199,6 +199,18 @@ pub const REQUEST_COLUMNS: [&str; 31] = [
     "slo_met",
     "tool_calls",
     "truncated",
+    "gateway_cost_usd",
+    "gateway_latency_ms",
+    "gateway_generation_ms",
+    "client_overhead_ms",
+    "served_by",
+    "is_byok",
+    "fallback",
+    "fallback_chain",
+    "cost_mismatch",
+    "cached",
+    "carried",
+    "cache_saved_usd",
 ];
 
 /// A float written with exactly 3 decimals (milliseconds, tokens/s).
@@ -245,6 +257,18 @@ struct CsvRow<'a> {
     slo_met: Option<bool>,
     tool_calls: Option<u32>,
     truncated: bool,
+    gateway_cost_usd: Option<Sig12>,
+    gateway_latency_ms: Option<Fixed3>,
+    gateway_generation_ms: Option<Fixed3>,
+    client_overhead_ms: Option<Fixed3>,
+    served_by: Option<Cow<'a, str>>,
+    is_byok: Option<bool>,
+    fallback: bool,
+    fallback_chain: Option<Cow<'a, str>>,
+    cost_mismatch: bool,
+    cached: bool,
+    carried: bool,
+    cache_saved_usd: Option<Sig12>,
 }
 
 impl<'a> From<&'a RequestRow> for CsvRow<'a> {
@@ -282,6 +306,18 @@ impl<'a> From<&'a RequestRow> for CsvRow<'a> {
             slo_met: r.slo_met,
             tool_calls: r.tool_calls,
             truncated: r.truncated,
+            gateway_cost_usd: r.gateway_cost_usd.map(Sig12),
+            gateway_latency_ms: r.gateway_latency_ms.map(Fixed3),
+            gateway_generation_ms: r.gateway_generation_ms.map(Fixed3),
+            client_overhead_ms: r.client_overhead_ms.map(Fixed3),
+            served_by: opt(&r.served_by),
+            is_byok: r.is_byok,
+            fallback: r.fallback,
+            fallback_chain: opt(&r.fallback_chain),
+            cost_mismatch: r.cost_mismatch,
+            cached: r.cached,
+            carried: r.carried,
+            cache_saved_usd: r.cache_saved_usd.map(Sig12),
         }
     }
 }

@@ -99,6 +99,9 @@ impl Markdown {
             out.push('\n');
             out.push_str(&flaky);
         }
+        for note in super::table::truth_notes(summary) {
+            let _ = writeln!(out, "\n- {}", cell(&note));
+        }
 
         out.push_str("\n## Errors\n\n");
         match errors_data(summary) {

@@ -237,6 +237,54 @@ pub fn errors_table(summary: &RunSummary, view: View) -> Option<String> {
     Some(draw(&data, Some((3, wrap))))
 }
 
+/// One line per thing the gateway's own figures or the cache changed:
+/// fallback rows, replayed rows and the money they saved, cost mismatches
+/// with the generation records, and cache reads. Empty when none.
+pub fn truth_notes(summary: &RunSummary) -> Vec<String> {
+    let counted = summary.run.options.include_fallbacks;
+    let mut notes = Vec::new();
+    for m in &summary.models {
+        if m.fallbacks > 0 {
+            let how = if counted {
+                "counted in its latency figures (--include-fallbacks)"
+            } else {
+                "left out of its latency figures; --include-fallbacks counts them"
+            };
+            notes.push(format!(
+                "fallbacks: {} of {} rows of {} were served by another provider or model ({how})",
+                m.fallbacks, m.requests, m.model
+            ));
+        }
+        if m.replayed > 0 {
+            notes.push(format!(
+                "replayed: {} rows of {} came from the response cache (nothing sent; not in latency or cost), saving ${:.6}",
+                m.replayed,
+                m.model,
+                m.replay_saved_usd.unwrap_or(0.0)
+            ));
+        }
+        if m.cost_mismatches > 0 {
+            notes.push(format!(
+                "cost mismatch: {} rows of {} streamed a cost more than 1% off the gateway's generation record (the record's is used)",
+                m.cost_mismatches, m.model
+            ));
+        }
+        if m.cached_tokens > 0 || m.cache_write_tokens > 0 {
+            notes.push(format!(
+                "prompt cache: {} read {:.0}% of its input tokens from cache ({} tokens), wrote {} tokens{}",
+                m.model,
+                m.cache_read_share.unwrap_or(0.0) * 100.0,
+                m.cached_tokens,
+                m.cache_write_tokens,
+                m.cache_saved_usd
+                    .map(|s| format!(", saved ${s:.6} against uncached prices"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    notes
+}
+
 /// Draw with rounded borders, numbers right-aligned, optionally wrapping
 /// one (long text) column at a width.
 fn draw(data: &TableData, wrap: Option<(usize, usize)>) -> String {

@@ -58,7 +58,9 @@ pub(super) async fn dispatch(
             let _slots = (model_slot, global_slot, unpriced);
             let msg = tokio::select! {
                 rec = run_job(&shared, key, queue, &tx) => {
-                    shared.settle(key.model_index, reserved, rec.row.cost_usd);
+                    // A replayed answer spent nothing.
+                    let spent = rec.row.cost_usd.filter(|_| !rec.row.cached);
+                    shared.settle(key.model_index, reserved, spent);
                     Msg::Finished(Box::new(rec))
                 }
                 _ = abandon.wait_for(|a| *a) => {

@@ -20,7 +20,8 @@ pub(super) fn ms(d: Duration) -> f64 {
 }
 
 /// Run job `key`; with job events on, tell the collector over `tx` when it
-/// starts, retries and sees its first token.
+/// starts, retries and sees its first token. With `--cache`, the answer may
+/// come from the response cache instead (`cached` on the row).
 pub(crate) async fn run_job(
     shared: &Shared,
     key: JobKey,
@@ -28,9 +29,30 @@ pub(crate) async fn run_job(
     tx: &mpsc::Sender<Msg>,
 ) -> ResponseRecord {
     let ctx = &shared.ctx;
+    let request = request_for(ctx, key);
+    let (outcome, replayed) = if ctx.cache.is_some() {
+        send(ctx, &request, key.repeat).await
+    } else if shared.job_events {
+        let _ = tx.send(Msg::Job(JobEvent::Started { key, queue })).await;
+        let mut watch = JobWatch { key, tx };
+        (ctx.gateway.chat_watched(&request, &mut watch).await, false)
+    } else {
+        (ctx.gateway.chat(&request).await, false)
+    };
+    let mut record = build_record(ctx, key, queue, outcome);
+    record.row.cached = replayed;
+    if !request.params.is_empty() {
+        record.params = Some(request.params.clone());
+    }
+    grade(ctx, key, &request, &mut record).await;
+    record
+}
+
+/// The chat request of job `key`.
+pub fn request_for(ctx: &RunContext, key: JobKey) -> ChatRequest {
     let case = &ctx.suite.cases[key.case_index as usize];
     let model = &ctx.models[key.model_index as usize];
-    let request = ChatRequest {
+    ChatRequest {
         model: model.clone(),
         messages: case.messages.clone(),
         params: ctx.suite.params_for(case, model),
@@ -39,20 +61,18 @@ pub(crate) async fn run_job(
         parallel_tool_calls: case.parallel_tool_calls,
         response_format: case.response_format.clone(),
         gateway_options: ctx.suite.gateway.clone(),
-    };
-    let outcome = if shared.job_events {
-        let _ = tx.send(Msg::Job(JobEvent::Started { key, queue })).await;
-        let mut watch = JobWatch { key, tx };
-        ctx.gateway.chat_watched(&request, &mut watch).await
-    } else {
-        ctx.gateway.chat(&request).await
-    };
-    let mut record = build_record(ctx, key, queue, outcome);
-    if !request.params.is_empty() {
-        record.params = Some(request.params.clone());
     }
-    grade(ctx, key, &request, &mut record).await;
-    record
+}
+
+/// Send `request`, or answer it from the response cache; true when replayed.
+pub(super) async fn send(ctx: &RunContext, request: &ChatRequest, repeat: u32) -> (Outcome, bool) {
+    match &ctx.cache {
+        Some(c) => {
+            let a = c.chat(&ctx.gateway, request, repeat).await;
+            (a.outcome, a.replayed)
+        }
+        None => (ctx.gateway.chat(request).await, false),
+    }
 }
 
 /// Passes a request's first token and retries on to the collector. Called
@@ -143,6 +163,12 @@ pub(super) fn build_record(
         truncated: outcome.truncated,
         slo_met: None,
         tool_calls: Some(outcome.tool_calls.len() as u32),
+        cache_saved_usd: usage.and_then(|u| {
+            super::budget::model_prices(ctx, model).and_then(|p| p.cache_savings(&u))
+        }),
+        fallback: outcome.fallback_chain.is_some(),
+        fallback_chain: outcome.fallback_chain,
+        ..RequestRow::skipped(key, "", "", "", crate::record::ErrorKind::Cancelled)
     };
     // Judged here, from the values just measured: a few comparisons.
     let row = RequestRow {

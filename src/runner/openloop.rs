@@ -277,7 +277,9 @@ pub(crate) async fn dispatch(
             }
             let msg = tokio::select! {
                 mut rec = super::job::run_job(&shared, key, lag, &tx) => {
-                    shared.settle(key.model_index, reserved, rec.row.cost_usd);
+                    // A replayed answer spent nothing.
+                    let spent = rec.row.cost_usd.filter(|_| !rec.row.cached);
+                    shared.settle(key.model_index, reserved, spent);
                     from_intended(&mut rec.row, lag, &shared.ctx.slo);
                     Msg::Finished(Box::new(rec))
                 }

@@ -216,5 +216,32 @@ pub fn catalog_json() -> Value {
     json!({"object": "list", "data": data})
 }
 
+/// The `GET /v1/models/{id}/endpoints` body: the providers that serve `id`
+/// (the primary and the fallback provider, slower and dearer), each with its
+/// prices and the recent p50/p95 TTFT and throughput the sim's profile
+/// implies. Served for every id, like the chat endpoint.
+pub fn endpoints_json(id: &str) -> Value {
+    use super::generation::{BACKUP, PRIMARY};
+    let p = profile_for(id);
+    let endpoint = |provider: &str, slow: f64| {
+        let mut prices = p.prices.clone();
+        prices.input *= slow;
+        prices.output *= slow;
+        let ttft = p.ttft_ms as f64 * slow;
+        let tps = 1000.0 / (p.itl_ms.max(1) as f64 * slow);
+        json!({
+            "provider_name": provider,
+            "context_length": 128_000,
+            "pricing": pricing_json(&prices),
+            "supported_parameters": ["max_tokens", "temperature", "stop", "seed"],
+            "ttft_p50_ms": ttft.round(),
+            "ttft_p95_ms": (ttft * (1.0 + 3.3 * p.jitter)).round(),
+            "throughput_p50_tps": (tps * 10.0).round() / 10.0,
+            "throughput_p95_tps": (tps * 0.8 * 10.0).round() / 10.0,
+        })
+    };
+    json!({"data": {"id": id, "endpoints": [endpoint(PRIMARY, 1.0), endpoint(BACKUP, 1.5)]}})
+}
+
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::config::SimConfig;
 use super::faults::Decided;
+use super::generation::{self, CacheUse, Facts};
 use super::judge;
 use super::profile::{AnswerKind, Profile};
 use super::text::{decimal, hash_bytes, hash_parts, mix, unit, word_chunks, WordStream};
@@ -167,6 +168,8 @@ pub struct Plan {
     pub separate_usage: bool,
     /// Faults for this request.
     pub faults: Decided,
+    /// What the generation record will say.
+    pub facts: Facts,
 }
 
 impl Plan {
@@ -250,6 +253,10 @@ pub struct PlanInputs<'a> {
     pub start: Instant,
     /// Per-(model, prompt) counter, for jitter.
     pub repeat: u64,
+    /// Prompt tokens read from / written to the prefix cache.
+    pub cache: CacheUse,
+    /// Served by the second provider after the first failed (`-fallback`).
+    pub fallback: bool,
 }
 
 /// Seed-independent hash of the prompt, used to pick the jitter counter slot.
@@ -266,6 +273,8 @@ pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
         id,
         start,
         repeat,
+        cache,
+        fallback,
     } = inp;
     let model_hash = hash_bytes(cfg.seed, req.model.as_bytes());
     let p_hash = prompt_hash(&req.messages);
@@ -275,7 +284,12 @@ pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
         profile.ttft_ms,
         cfg.ttft_scale,
         jitter_factor(profile.jitter, jitter_seed),
-    ) + Duration::from_millis(faults.stall_ttft_ms);
+    ) + Duration::from_millis(faults.stall_ttft_ms)
+        + if fallback {
+            generation::failover_penalty(cfg.ttft_scale)
+        } else {
+            Duration::ZERO
+        };
     let itl = scaled_ms(
         profile.itl_ms,
         cfg.itl_scale,
@@ -356,15 +370,37 @@ pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
         .and_then(|o| o.include_usage)
         .unwrap_or(true)
         || !req.stream;
-    let usage = usage(
-        cfg,
-        profile,
+    let provider = if fallback {
+        generation::BACKUP.to_string()
+    } else {
+        provider(req)
+    };
+    let cached = profile.cached_for(prompt).max(cache.read).min(prompt);
+    let tokens = Tokens {
         prompt,
-        content_tokens + u64::from(reasoning),
-        u64::from(reasoning),
-        provider(req),
-        include && !faults.no_usage,
-    );
+        completion: content_tokens + u64::from(reasoning),
+        reasoning: u64::from(reasoning),
+        cached,
+        written: cache.written.min(prompt - cached),
+    };
+    let routing = generation::routing(&req.model, &provider, fallback);
+    let (usage, cost) = usage(cfg, profile, tokens, routing, include && !faults.no_usage);
+    let facts = Facts {
+        id: id.clone(),
+        model: req.model.clone(),
+        provider,
+        prompt,
+        completion: tokens.completion,
+        reasoning: tokens.reasoning,
+        cached,
+        cost,
+        latency_ms: ttft.as_millis() as u64,
+        generation_ms: (ttft
+            + itl * (u32::try_from(tokens.completion).unwrap_or(u32::MAX)).saturating_sub(1))
+        .as_millis() as u64,
+        finish_reason,
+        streamed: req.stream,
+    };
     Plan {
         id,
         model: req.model.clone(),
@@ -382,6 +418,7 @@ pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
         usage,
         separate_usage: profile.separate_usage,
         faults,
+        facts,
     }
 }
 
@@ -450,46 +487,59 @@ fn provider(req: &ChatRequest) -> String {
         .to_string()
 }
 
-/// Cost in units of 1e-10 USD: uncached input + cached input + completion, tier applied.
-pub fn cost_units(
-    profile: &Profile,
-    prompt: u64,
-    cached: u64,
-    completion: u64,
-    cost_scale: f64,
-) -> u128 {
-    let (input, output) = profile.prices.rates_for(prompt);
+/// Token counts of one answer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tokens {
+    /// All input tokens (cached and written included).
+    pub prompt: u64,
+    /// Output tokens (reasoning included).
+    pub completion: u64,
+    pub reasoning: u64,
+    /// Input tokens read from cache.
+    pub cached: u64,
+    /// Input tokens written to cache.
+    pub written: u64,
+}
+
+/// Cost in units of 1e-10 USD: uncached input + cached input + cache writes
+/// + completion, tier applied.
+pub fn cost_units(profile: &Profile, t: Tokens, cost_scale: f64) -> u128 {
+    let (input, output) = profile.prices.rates_for(t.prompt);
     let read = profile.prices.input_cache_read.unwrap_or(input);
+    let write = profile.prices.input_cache_write.unwrap_or(input);
     let pico = |usd: f64| (usd * 1e12).round().max(0.0) as u128;
-    let total_pico = u128::from(prompt - cached) * pico(input)
-        + u128::from(cached) * pico(read)
-        + u128::from(completion) * pico(output);
+    let uncached = t.prompt.saturating_sub(t.cached).saturating_sub(t.written);
+    let total_pico = u128::from(uncached) * pico(input)
+        + u128::from(t.cached) * pico(read)
+        + u128::from(t.written) * pico(write)
+        + u128::from(t.completion) * pico(output);
     // 1 unit = 1e-10 USD = 100 picodollars.
     (total_pico as f64 * cost_scale.max(0.0) / 100.0).round() as u128
 }
 
+/// The usage fields of an answer, and its cost (USD) when the profile reports one.
 fn usage(
     cfg: &SimConfig,
     profile: &Profile,
-    prompt: u64,
-    completion: u64,
-    reasoning: u64,
-    provider: String,
+    t: Tokens,
+    routing: Value,
     sent: bool,
-) -> Usage {
-    let cached = profile.cached_for(prompt);
-    let units = cost_units(profile, prompt, cached, completion, cfg.cost_scale);
+) -> (Usage, Option<f64>) {
+    let units = cost_units(profile, t, cfg.cost_scale);
     let cost_str = decimal(units, 10);
     let cost_num = units as f64 / 1e10;
     let with_cost = profile.reports_cost && sent;
     let mut usage = json!({
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached},
-        "completion_tokens_details": {"reasoning_tokens": reasoning},
+        "prompt_tokens": t.prompt,
+        "completion_tokens": t.completion,
+        "total_tokens": t.prompt + t.completion,
+        "prompt_tokens_details": {"cached_tokens": t.cached},
+        "completion_tokens_details": {"reasoning_tokens": t.reasoning},
     });
-    let mut gateway = json!({"routing": {"finalProvider": provider}});
+    if t.written > 0 {
+        usage["cache_creation_input_tokens"] = json!(t.written);
+    }
+    let mut gateway = json!({ "routing": routing });
     if with_cost {
         usage["cost"] = json!(cost_num);
         gateway["cost"] = json!(cost_str);
@@ -502,11 +552,12 @@ fn usage(
     let fields = Value::Object(object.clone()).to_string();
     // Strip the outer braces so the fields can be spliced into a chunk.
     let fields = fields[1..fields.len() - 1].to_string();
-    Usage {
+    let usage = Usage {
         fields,
         object,
         sent,
-    }
+    };
+    (usage, profile.reports_cost.then_some(cost_num))
 }
 
 #[cfg(test)]

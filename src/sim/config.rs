@@ -22,6 +22,8 @@ pub struct SimConfig {
     pub cost_scale: f64,
     /// Faults applied to every model (from `evalgate sim --fault` flags).
     pub faults: Vec<FaultRule>,
+    /// How long after a generation ends its record appears at `/generation`.
+    pub generation_delay: std::time::Duration,
 }
 
 impl Default for SimConfig {
@@ -33,6 +35,7 @@ impl Default for SimConfig {
             itl_scale: 1.0,
             cost_scale: 1.0,
             faults: Vec::new(),
+            generation_delay: std::time::Duration::from_secs(1),
         }
     }
 }

@@ -9,6 +9,7 @@ mod catalog;
 mod chat;
 mod config;
 mod faults;
+mod generation;
 mod judge;
 mod profile;
 mod server;
@@ -19,6 +20,7 @@ mod tools;
 
 pub use catalog::{catalog_json, known, price_string, Known};
 pub use config::{split_model_id, Fault, FaultParseError, FaultRule, SimConfig, HTTP_FAULTS};
+pub use generation::{FALLBACK_SUFFIX, MIN_CACHE_TOKENS, RECORD_CAPACITY};
 pub use profile::{profile_for, AnswerKind, PriceTier, Prices, Profile, NAMED};
 pub use server::{serve, start, SimServer};
 pub use stats::{ImageSeen, RequestStat, StatsSnapshot, TtftSummary, WireSeen, RING_CAPACITY};

@@ -144,6 +144,8 @@ pub const NAMED: &[&str] = &[
 /// Resolve a model id (fault suffixes after `+` are ignored) to its behaviour.
 pub fn profile_for(model: &str) -> Profile {
     let base = model.split('+').next().unwrap_or_default();
+    // A `-fallback` id behaves (and is priced) like the model it falls back from.
+    let (base, _) = super::generation::strip_fallback(base);
     if let Some(p) = named(base) {
         return p;
     }

@@ -21,6 +21,7 @@ use super::catalog::catalog_json;
 use super::chat::{self, ChatRequest, PlanInputs};
 use super::config::{split_model_id, SimConfig};
 use super::faults::{self, error_response};
+use super::generation::{strip_fallback, Prefixes, Records};
 use super::profile::profile_for;
 use super::stats::{ImageSeen, Stats, StatsSnapshot, WireSeen};
 use super::stream;
@@ -36,6 +37,8 @@ struct Shared {
     repeat_counters: Vec<AtomicU64>,
     generation: AtomicU64,
     nonce: u64,
+    records: Mutex<Records>,
+    prefixes: Mutex<Prefixes>,
 }
 
 type AppState = Arc<Shared>;
@@ -113,6 +116,8 @@ pub async fn start(cfg: SimConfig, addr: SocketAddr) -> std::io::Result<SimServe
         repeat_counters: (0..REPEAT_SLOTS).map(|_| AtomicU64::new(0)).collect(),
         generation: AtomicU64::new(0),
         nonce,
+        records: Mutex::new(Records::default()),
+        prefixes: Mutex::new(Prefixes::default()),
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = router(shared);
@@ -149,11 +154,13 @@ fn router(state: AppState) -> Router {
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/models", get(models))
         .route("/v1/credits", get(credits))
+        .route("/v1/generation", get(generation))
+        .route("/v1/models/{creator}/{model}/endpoints", get(endpoints))
         .route("/stats", get(stats))
         .route("/stats/requests", get(stats_requests))
         .route("/stats/reset", post(stats_reset))
         .fallback(|| async {
-            error_response(404, "Unknown endpoint; the sim serves /v1/chat/completions, /v1/models, /v1/credits and /stats", "invalid_request_error", "not_found")
+            error_response(404, "Unknown endpoint; the sim serves /v1/chat/completions, /v1/models, /v1/models/{id}/endpoints, /v1/generation, /v1/credits and /stats", "invalid_request_error", "not_found")
         })
         .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
         .layer(axum::middleware::map_response(announce))
@@ -246,8 +253,8 @@ async fn respond(
             return error_response(400, &msg, "invalid_request_error", "invalid_request");
         }
     };
-    let suffix = match split_model_id(&req.model) {
-        Ok((_, rules)) => rules,
+    let (suffix, fallback) = match split_model_id(&req.model) {
+        Ok((base, rules)) => (rules, strip_fallback(base).1),
         Err(e) => {
             return error_response(
                 400,
@@ -280,6 +287,7 @@ async fn respond(
     let profile = profile_for(&req.model);
     let slot = (chat::prompt_key(&req.model, &req.messages) % REPEAT_SLOTS as u64) as usize;
     let repeat = shared.repeat_counters[slot].fetch_add(1, Ordering::Relaxed);
+    let cache = lock(&shared.prefixes).lookup(&req.model, &req.messages, chat::prompt_tokens);
     let mut plan = chat::plan(
         &req,
         PlanInputs {
@@ -289,8 +297,13 @@ async fn respond(
             id: id.to_string(),
             start,
             repeat,
+            cache,
+            fallback,
         },
     );
+    let ready =
+        start + Duration::from_millis(plan.facts.generation_ms) + shared.cfg.generation_delay;
+    lock(&shared.records).insert(ready, &plan.facts);
     if req.stream {
         let body = Body::from_stream(stream::sse(plan, guard, Arc::clone(&shared.stats)));
         return (
@@ -388,6 +401,47 @@ fn image_seen(url: &str, detail: Option<&str>) -> ImageSeen {
             ..ImageSeen::default()
         },
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `GET /v1/generation?id=gen_...`: 404 until the record is ready.
+async fn generation(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if !authorized(&shared.cfg, &headers) {
+        return faults::invalid_key();
+    }
+    // Ids are `gen_` + Crockford base32: nothing to percent-decode.
+    let id = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("id="))
+        .unwrap_or_default();
+    match lock(&shared.records).get(id, Instant::now()) {
+        Some(data) => Json(json!({ "data": data })).into_response(),
+        None => error_response(
+            404,
+            "Generation not found (records appear shortly after a generation ends)",
+            "invalid_request_error",
+            "not_found",
+        ),
+    }
+}
+
+/// `GET /v1/models/{creator}/{model}/endpoints`: per-provider figures.
+async fn endpoints(
+    axum::extract::Path((creator, model)): axum::extract::Path<(String, String)>,
+) -> Response {
+    Json(super::catalog::endpoints_json(&format!(
+        "{creator}/{model}"
+    )))
+    .into_response()
 }
 
 async fn models() -> Response {

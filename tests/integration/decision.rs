@@ -102,8 +102,8 @@ fn slo_met_per_row_and_goodput_per_model() {
         let met = r.status == Status::Ok && r.ttft_ms.unwrap() <= 250.0;
         assert_eq!(r.slo_met, Some(met), "{r:?}");
     }
-    let csv = std::fs::read_to_string(out.join("requests.csv")).unwrap();
-    assert!(csv.lines().next().unwrap().contains(",slo_met"));
+    let header = std::fs::read_to_string(out.join("requests.csv")).unwrap();
+    assert!(header.lines().next().unwrap().contains(",slo_met,"));
     let s = summary(&out);
     assert_eq!(s.run.options.slo.and_then(|o| o.ttft_ms), Some(250.0));
     for m in &s.models {

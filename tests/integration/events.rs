@@ -156,6 +156,7 @@ async fn run(
         ramp_up: None,
         models: models.clone(),
         slo: Default::default(),
+        cache: None,
     };
     let aggregate = Aggregate::new(&models);
     runner::execute(ctx, aggregate, DoneSet::new(plan.total()), subscribers).await

@@ -162,13 +162,14 @@ fn every_fault_kind_is_a_row_with_its_kind_attempts_and_partial_data() {
     assert_eq!(nu.attempts, 1);
     assert!(nu.ttft_ms.is_some() && nu.duration_ms.is_some(), "{nu:?}");
     assert_eq!((nu.input_tokens, nu.output_tokens), (None, None), "{nu:?}");
-    assert_eq!(nu.cost_source, CostSource::Unknown);
+    // The cost is the gateway's generation record's, looked up after the answer.
+    assert_eq!(nu.cost_source, CostSource::Generation);
     assert!(!rec("sim/fast+no-usage").text.is_empty());
     // Flaky: the retry succeeds, and the row says how many attempts it took.
     let f = row("sim/fast+429+flaky-1+retry-after-0");
     assert_eq!((f.status, f.attempts), (Status::Ok, 2), "{f:?}");
     assert_eq!(f.error_kind, None);
-    assert!(f.output_tokens.unwrap() > 0 && f.cost_source == CostSource::Gateway);
+    assert!(f.output_tokens.unwrap() > 0 && f.cost_source == CostSource::Generation);
     let f = row("sim/fast+503+flaky-2+retry-after-0");
     assert_eq!((f.status, f.attempts), (Status::Ok, 3), "{f:?}");
 

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use evalgate::history::{Entry, History, HistoryError, HistoryTarget};
+use evalgate::history::{Entry, History, HistoryError, HistoryRows, HistoryTarget};
 use evalgate::report::RequestsCsv;
 
 use crate::common::*;
@@ -50,6 +50,7 @@ async fn assert_batched_and_atomic(d: &Path, target: &HistoryTarget, run: &Path)
         summary: &big,
         exit_code: 0,
         run_dir: Some(run),
+        rows: HistoryRows::All,
     };
     let mut h = History::open(target).await.unwrap();
     let rows = || evalgate::report::stream_requests(&csv).unwrap();
@@ -153,6 +154,75 @@ async fn exercise(d: &Path, history: &[&str], target: &HistoryTarget) {
     // --no-history leaves the store alone.
     ok_run(d, "results/cmp/r5", &with(&["--no-history"]));
     assert_eq!(h.runs("cmp").await.unwrap().len(), 4);
+    prune_and_rows(d, history, target).await;
+}
+
+/// One passing and one failing case: every run exits 1.
+const TINY: &str = r#"
+name: tiny
+models: [sim/ttft-5-itl-1-tok-4]
+cases:
+  - {id: pass, prompt: "hello", assert: [{type: max_ttft_ms, value: 60000}]}
+  - {id: fail, prompt: "hello there", assert: [{type: contains, value: "never-in-an-answer"}]}
+"#;
+
+/// `--history-rows failed|none` store only failing rows / none (summaries
+/// always); `history list` shows the runs; `history prune --keep-last 1`
+/// after five runs leaves one, deletes its rows and (SQLite) shrinks the file.
+async fn prune_and_rows(d: &Path, history: &[&str], target: &HistoryTarget) {
+    let suite = suite_file(d, "tiny.yaml", TINY);
+    let run = |out: &str, rows: &str| {
+        let mut extra = vec!["-n", "20", "--history-rows", rows];
+        extra.extend_from_slice(history);
+        let res = run_sim(d, &suite, Path::new(out), &extra);
+        assert_eq!(res.status.code(), Some(1), "{}", text(&res));
+    };
+    run("results/tiny/1", "failed");
+    run("results/tiny/2", "none");
+    for i in 3..=5 {
+        run(&format!("results/tiny/{i}"), "all");
+    }
+    let h = History::open(target).await.unwrap();
+    let runs = h.runs("tiny").await.unwrap();
+    assert_eq!(runs.len(), 5);
+    let failed_only = h.load(&runs[0].id).await.unwrap();
+    assert_eq!(failed_only.rows.len(), 20, "only the failing case's rows");
+    assert!(failed_only.rows.iter().all(|r| r.case_id == "fail"));
+    assert_eq!(failed_only.summary.models[0].requests, 40, "summary whole");
+    assert!(h.load(&runs[1].id).await.unwrap().rows.is_empty());
+    assert_eq!(h.load(&runs[4].id).await.unwrap().rows.len(), 40);
+
+    let mut list = vec!["history", "list", "--suite", "tiny"];
+    list.extend_from_slice(history);
+    let out = stdout(&list, d);
+    assert!(out.contains("5 runs, 140 rows"), "{out}");
+    assert!(out.contains(&runs[0].id) && !out.contains("cmp"), "{out}");
+
+    let before = h.size().await.unwrap();
+    let mut prune = vec!["history", "prune", "--keep-last", "1", "--suite", "tiny"];
+    prune.extend_from_slice(history);
+    let out = stdout(&prune, d);
+    assert!(out.contains("pruned 4 runs and 100 rows"), "{out}");
+    let h = History::open(target).await.unwrap();
+    let left = h.runs("tiny").await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, runs[4].id, "the newest stays");
+    assert_eq!(h.load(&left[0].id).await.unwrap().rows.len(), 40);
+    assert_eq!(
+        h.runs("cmp").await.unwrap().len(),
+        4,
+        "other suites untouched"
+    );
+    if let HistoryTarget::Sqlite(path) = target {
+        let after = std::fs::metadata(path).unwrap().len();
+        assert!(
+            after < before,
+            "VACUUM shrinks the file: {before} -> {after}"
+        );
+    }
+    let mut bad = vec!["history", "prune", "--suite", "tiny"];
+    bad.extend_from_slice(history);
+    assert_eq!(evalgate(&bad, d).status.code(), Some(2), "needs a rule");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -28,4 +28,5 @@ mod ship;
 mod sim;
 mod timeouts;
 mod tools;
+mod truth;
 mod warmup;

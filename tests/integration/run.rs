@@ -46,7 +46,9 @@ fn quickstart_writes_every_file_with_one_row_per_job() {
         let (ttft, dur) = (r.ttft_ms.unwrap(), r.duration_ms.unwrap());
         assert!(ttft > 0.0 && dur >= ttft, "{r:?}");
         assert!(r.output_tokens.unwrap() > 0 && r.input_tokens.unwrap() > 0);
-        assert_eq!(r.cost_source, CostSource::Gateway);
+        // The sim's generation record has the cost: it wins over the stream's.
+        assert_eq!(r.cost_source, CostSource::Generation);
+        assert_eq!(r.cost_usd, r.gateway_cost_usd);
         assert!(r.cost_usd.unwrap() > 0.0);
         assert!(r.generation_id.as_deref().unwrap().starts_with("gen_"));
         assert_eq!(r.attempts, 1);
@@ -160,7 +162,11 @@ fn tokens_and_cost_columns_equal_what_the_gateway_sent() {
             u["completion_tokens_details"]["reasoning_tokens"].as_u64()
         );
         assert_eq!(row.cost_usd, u["cost"].as_f64());
-        assert_eq!(row.cost_source, CostSource::Gateway);
+        assert_eq!(
+            row.cost_source,
+            CostSource::Generation,
+            "same figure, from the record"
+        );
     }
     assert!(rows(&out).iter().any(|r| r.cached_tokens.unwrap() > 0));
     assert!(rows(&out).iter().any(|r| r.reasoning_tokens.unwrap() > 0));

@@ -34,11 +34,12 @@ fn three_shards_merge_to_the_unsharded_figures() {
     let summary = summary(&merged);
 
     // The summary an unsharded run would write: the union of the shards'
-    // journal records folded into one aggregate.
+    // journal records, joined with their generation records, folded into
+    // one aggregate.
     let models: Vec<String> = summary.run.models.clone();
     let mut agg = Aggregate::new(&models);
     for dir in &dirs {
-        for rec in records(dir) {
+        for rec in evalgate::generations::join(dir, records(dir).into_iter()) {
             agg.record(&rec);
         }
     }
