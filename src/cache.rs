@@ -40,6 +40,15 @@ pub enum CacheMode {
     Refresh,
 }
 
+/// The row columns an answer's `usage` fills (those `usage_rejected` names).
+const USAGE_COLUMNS: [&str; 5] = [
+    "input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+];
+
 /// One stored answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Entry {
@@ -106,11 +115,7 @@ impl Entry {
             usage_rejected: self
                 .usage_rejected
                 .iter()
-                .filter_map(|c| {
-                    crate::report::csv::REQUEST_COLUMNS
-                        .into_iter()
-                        .find(|k| k == c)
-                })
+                .filter_map(|c| USAGE_COLUMNS.into_iter().find(|k| k == c))
                 .collect(),
             error: None,
         }
@@ -284,39 +289,4 @@ fn dir_size(root: &Path, cap: u64) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_differ_by_host_model_body_and_repeat_and_entries_round_trip() {
-        let dir = tempfile::tempdir().unwrap();
-        let c = ResponseCache::open(dir.path(), CacheMode::Record, "sim").unwrap();
-        let k = c.key("m", b"{}", 0);
-        assert_eq!(k.len(), 64);
-        assert_ne!(k, c.key("m", b"{}", 1));
-        assert_ne!(k, c.key("n", b"{}", 0));
-        assert_ne!(k, c.key("m", b"{ }", 0));
-        let other = ResponseCache::open(dir.path(), CacheMode::Record, "gw.example").unwrap();
-        assert_ne!(k, other.key("m", b"{}", 0));
-        let o = Outcome {
-            attempts: 2,
-            ttft: Some(Duration::from_millis(40)),
-            text: "hello".into(),
-            gateway_cost: Some(0.5),
-            ..Outcome::default()
-        };
-        c.write(&k, &o);
-        let back = c.read(&k).unwrap().into_outcome();
-        assert_eq!(back.text, "hello");
-        assert_eq!(back.ttft, o.ttft);
-        assert_eq!(back.attempts, 1);
-        // An oversized entry is neither stored nor read.
-        let big = Outcome {
-            text: "x".repeat(MAX_ENTRY as usize + 1),
-            ..Outcome::default()
-        };
-        let k2 = c.key("m", b"big", 0);
-        c.write(&k2, &big);
-        assert!(c.read(&k2).is_none());
-    }
-}
+mod tests;

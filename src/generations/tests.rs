@@ -1,0 +1,81 @@
+//! Unit tests of `generations`.
+
+use super::*;
+use crate::record::{ErrorKind, JobKey, Status};
+
+fn rec(job: u64, ttft: f64, cost: f64) -> ResponseRecord {
+    let key = JobKey {
+        job,
+        case_index: 0,
+        model_index: 0,
+        repeat: 0,
+    };
+    let mut row = RequestRow::skipped(key, "s", "c", "m", ErrorKind::Cancelled);
+    row.status = Status::Ok;
+    row.ttft_ms = Some(ttft);
+    row.cost_usd = Some(cost);
+    row.cost_source = CostSource::Gateway;
+    row.generation_id = Some(format!("gen_{job}"));
+    ResponseRecord::from_row(row)
+}
+
+fn line(job: u64, cost: f64, latency: f64) -> GenerationLine {
+    GenerationLine {
+        job,
+        generation_id: format!("gen_{job}"),
+        record: Some(GenerationRecord {
+            cost_usd: Some(cost),
+            latency_ms: Some(latency),
+            provider: Some("p".into()),
+            model: Some("m".into()),
+            ..GenerationRecord::default()
+        }),
+        error: None,
+    }
+}
+
+#[test]
+fn lines_out_of_order_join_their_rows_and_flag_cost_mismatches() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = GenerationWriter::open(dir.path()).unwrap();
+    w.append(&line(2, 0.003, 10.0)).unwrap();
+    w.append(&line(0, 0.001, 40.0)).unwrap();
+    w.append(&GenerationLine {
+        job: 1,
+        generation_id: "gen_1".into(),
+        record: None,
+        error: Some(LookupFailure::NotFound),
+    })
+    .unwrap();
+    drop(w);
+    let rows: Vec<RequestRow> = join(
+        dir.path(),
+        vec![
+            rec(0, 50.0, 0.001),
+            rec(1, 60.0, 0.002),
+            rec(2, 70.0, 0.0035),
+        ]
+        .into_iter(),
+    )
+    .map(|r| r.row)
+    .collect();
+    assert_eq!(rows[0].cost_source, CostSource::Generation);
+    assert_eq!(rows[0].client_overhead_ms, Some(10.0));
+    assert_eq!(rows[0].served_by.as_deref(), Some("p"));
+    assert!(!rows[0].cost_mismatch);
+    assert_eq!(rows[1].cost_source, CostSource::Gateway, "no record");
+    assert_eq!(rows[1].gateway_latency_ms, None);
+    assert_eq!(rows[2].cost_usd, Some(0.003));
+    assert!(rows[2].cost_mismatch, "0.0035 streamed vs 0.003");
+    assert!(!rows[2].fallback);
+}
+
+#[test]
+fn a_record_of_another_model_marks_a_fallback() {
+    let mut r = rec(0, 50.0, 0.001).row;
+    let mut l = line(0, 0.001, 40.0).record.unwrap();
+    l.model = Some("other".into());
+    apply(&mut r, &l);
+    assert!(r.fallback);
+    assert_eq!(r.fallback_chain.as_deref(), Some("m>other"));
+}
