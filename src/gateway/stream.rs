@@ -453,7 +453,7 @@ impl Collector {
             last_token: None,
             usage_cost: None,
             metadata_cost: None,
-            tools: ToolCallAssembler::default(),
+            tools: ToolCallAssembler::new(max_answer),
             done: false,
             end: None,
         }
@@ -563,6 +563,7 @@ impl Collector {
     fn finish(mut self, error: Option<RequestError>) -> Outcome {
         self.out.gateway_cost = self.usage_cost.or(self.metadata_cost);
         if !self.tools.is_empty() {
+            self.out.truncated |= self.tools.truncated();
             self.out.tool_calls = self.tools.finish();
         }
         if error.is_none() {

@@ -15,8 +15,11 @@ use crate::record::ToolCall;
 
 /// Most calls kept from one answer.
 const MAX_CALLS: usize = 128;
-/// Longest arguments text kept per call.
-const MAX_ARGUMENTS: usize = 4 * 1024 * 1024;
+/// Longest id or name kept per call (real ones are a few dozen bytes).
+const MAX_NAME: usize = 256;
+/// What all calls of one answer may hold together when no answer limit is
+/// given (the default of `--max-answer-bytes`).
+const DEFAULT_LIMIT: usize = 4 * 1024 * 1024;
 
 /// One entry of `delta.tool_calls`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -56,10 +59,22 @@ impl ToolCallDelta<'_> {
     }
 }
 
-/// Calls being assembled, in order of first appearance.
-#[derive(Debug, Default)]
+/// Calls being assembled, in order of first appearance. Everything kept
+/// (ids, names, arguments of every call) shares one byte budget, so a
+/// gateway streaming endless calls or arguments cannot grow memory past it.
+#[derive(Debug)]
 pub struct ToolCallAssembler {
     calls: Vec<Partial>,
+    /// Bytes all calls may hold together.
+    limit: usize,
+    /// Bytes held so far.
+    used: usize,
+}
+
+impl Default for ToolCallAssembler {
+    fn default() -> Self {
+        ToolCallAssembler::new(DEFAULT_LIMIT)
+    }
 }
 
 #[derive(Debug)]
@@ -72,6 +87,21 @@ struct Partial {
 }
 
 impl ToolCallAssembler {
+    /// An assembler keeping at most `limit` bytes of ids, names and
+    /// arguments over all calls (the answer limit, `--max-answer-bytes`).
+    pub fn new(limit: usize) -> Self {
+        ToolCallAssembler {
+            calls: Vec::new(),
+            limit,
+            used: 0,
+        }
+    }
+
+    /// Whether some call lost part of its id, name or arguments to the limit.
+    pub fn truncated(&self) -> bool {
+        self.calls.iter().any(|c| c.cut)
+    }
+
     /// Take the `tool_calls` entries of one chunk; `position` is the entry's
     /// place in the array (used when a gateway sends no `index`).
     pub fn add(&mut self, position: usize, d: &ToolCallDelta<'_>) {
@@ -92,28 +122,30 @@ impl ToolCallAssembler {
                 self.calls.len() - 1
             }
         };
+        let room = self.limit - self.used;
         let call = &mut self.calls[slot];
+        let before = call.id.len() + call.name.len() + call.arguments.len();
         // `id` and `name` arrive once; a gateway that repeats them in every
         // fragment must not make them grow.
         if let Some(id) = &d.id {
             if call.id.is_empty() {
-                call.id.push_str(&id.0);
+                call.cut |= push_within(&mut call.id, &id.0, room.min(MAX_NAME));
             }
         }
         if let Some(f) = &d.function {
             if let Some(name) = &f.name {
                 if call.name.is_empty() {
-                    call.name.push_str(&name.0);
+                    let left =
+                        room - (call.id.len() + call.name.len() + call.arguments.len() - before);
+                    call.cut |= push_within(&mut call.name, &name.0, left.min(MAX_NAME));
                 }
             }
             if let Some(args) = &f.arguments {
-                if call.arguments.len() + args.0.len() > MAX_ARGUMENTS {
-                    call.cut = true;
-                } else {
-                    call.arguments.push_str(&args.0);
-                }
+                let left = room - (call.id.len() + call.name.len() + call.arguments.len() - before);
+                call.cut |= push_within(&mut call.arguments, &args.0, left);
             }
         }
+        self.used += call.id.len() + call.name.len() + call.arguments.len() - before;
     }
 
     /// Whether no call was seen.
@@ -130,13 +162,24 @@ impl ToolCallAssembler {
             .map(|c| {
                 let mut call = ToolCall::from_raw(c.id, c.name, c.arguments);
                 if c.cut {
-                    call.error = Some(format!(
-                        "arguments longer than {} MiB were cut",
-                        MAX_ARGUMENTS / (1024 * 1024)
-                    ));
+                    call.error = Some(
+                        "cut at the answer limit (--max-answer-bytes): the calls were longer"
+                            .to_string(),
+                    );
                 }
                 call
             })
             .collect()
     }
+}
+
+/// Append as much of `piece` to `buf` as `room` bytes allow, cut at a
+/// character boundary; true when something was left out.
+fn push_within(buf: &mut String, piece: &str, room: usize) -> bool {
+    let mut take = piece.len().min(room);
+    while !piece.is_char_boundary(take) {
+        take -= 1;
+    }
+    buf.push_str(&piece[..take]);
+    take < piece.len()
 }

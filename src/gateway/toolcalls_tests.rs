@@ -219,3 +219,50 @@ async fn the_body_carries_tools_formats_and_every_parameter() {
     }
     assert_eq!(body["stream"], json!(true));
 }
+
+/// A gateway streaming call after call, or one endless argument or name,
+/// cannot grow memory past the answer limit: every call shares it.
+#[test]
+fn all_calls_together_stay_within_the_answer_limit() {
+    let limit = 1000;
+    let mut asm = ToolCallAssembler::new(limit);
+    let fragment = format!(r#""{}""#, "a".repeat(98));
+    for i in 0..300u32 {
+        for _ in 0..3 {
+            let chunk = format!(
+                r#"{{"choices":[{{"delta":{{"tool_calls":[{{"index":{i},"id":"call_{i}","function":{{"name":"f","arguments":{}}}}}]}}}}]}}"#,
+                serde_json::to_string(&fragment).unwrap()
+            );
+            let c = parse_chunk(&chunk).expect("valid chunk");
+            for (n, d) in c.tool_calls.iter().enumerate() {
+                asm.add(n, d);
+            }
+        }
+    }
+    assert!(asm.truncated());
+    let calls = asm.finish();
+    let held: usize = calls
+        .iter()
+        .map(|c| c.id.len() + c.name.len() + c.arguments.to_string().len())
+        .sum();
+    // Arguments that were cut are kept as their raw text (a JSON string).
+    assert!(held <= limit + 4 * calls.len(), "{held} bytes held");
+    assert!(calls.len() <= 128);
+    let cut = |c: &ToolCall| {
+        c.error
+            .as_deref()
+            .is_some_and(|e| e.contains("answer limit"))
+    };
+    assert!(cut(calls.last().unwrap()));
+    assert!(!cut(&calls[0]), "{:?}", calls[0]);
+
+    let mut asm = ToolCallAssembler::new(1 << 20);
+    let long = format!(
+        r#"{{"choices":[{{"delta":{{"tool_calls":[{{"index":0,"id":"x","function":{{"name":"{}"}}}}]}}}}]}}"#,
+        "n".repeat(100_000)
+    );
+    asm.add(0, &parse_chunk(&long).unwrap().tool_calls[0]);
+    let calls = asm.finish();
+    assert_eq!(calls[0].name.len(), 256);
+    assert!(cut(&calls[0]));
+}
