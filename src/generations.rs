@@ -4,10 +4,11 @@
 //! answer's journal line (which is written at once, for crash safety).
 //! The lookup task appends one line per looked-up request — the record, or
 //! why there is none — and the rows are joined with it when the run
-//! directory is written. Both files are in completion order and a line
-//! follows its answer by at most the lookup patience, so the join holds
-//! only the lines that arrived ahead of their answer's turn: memory stays
-//! flat however long the run (bounded by [`MAX_AHEAD`] in any case).
+//! directory is written. The rows come in job order, the lines in
+//! completion order (nearly job order), and a line follows its answer by at
+//! most the lookup patience, so the join holds only the lines that arrived
+//! ahead of their row's turn: memory stays flat however long the run
+//! (bounded by [`MAX_AHEAD`] in any case).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
