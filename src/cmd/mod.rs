@@ -11,6 +11,7 @@ pub mod merge;
 pub mod report;
 pub mod run;
 pub mod run_config;
+mod run_print;
 mod run_setup;
 pub mod shell;
 pub mod sim;

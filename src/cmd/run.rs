@@ -2,13 +2,12 @@
 //! before anything is sent; run; write the run directory; print the table;
 //! return the exit code the CI gate reads.
 
-use std::path::Path;
-
 use anyhow::Context;
 
 use crate::cli::RunArgs;
 use crate::cmd::common;
 use crate::cmd::run_config::RunConfig;
+use crate::cmd::run_print;
 use crate::cmd::run_setup::{self, on_worker, Prepared};
 use crate::exit;
 use crate::gateway::generation::LOOKUP_PATIENCE;
@@ -16,8 +15,7 @@ use crate::journal::{JournalReader, JournalWriter};
 use crate::metrics::Aggregate;
 use crate::output::{self, Unrun};
 use crate::progress::{Mode, Progress};
-use crate::report::failing::Failing;
-use crate::report::{table, RunSummary};
+use crate::report::RunSummary;
 use crate::runner::lookup::Lookups;
 use crate::runner::{
     self, DoneSet, JournalSubscriber, RunContext, RunOutcome, RunSubscriber, StopReason,
@@ -76,19 +74,7 @@ pub(crate) async fn run_one(cfg: &RunConfig) -> anyhow::Result<i32> {
 /// (looking up generation records beside it); returns the outcome and the
 /// lookup and cache lines to print after the table.
 async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<(RunOutcome, Vec<String>)> {
-    let mut aggregate = Aggregate::new(&run.models);
-    aggregate.include_fallbacks(cfg.include_fallbacks);
-    let mut done = DoneSet::new(run.plan.total());
-    let mut already = 0u64;
-    if let Some(reader) = JournalReader::open(&run.dir)? {
-        for rec in reader.flatten() {
-            done.insert(rec.row.job);
-            aggregate.record(&rec);
-            already += 1;
-        }
-    }
-    let mut journal = JournalWriter::open(&run.dir)?;
-    already += run_setup::carry_passed(cfg, run, &mut journal, &mut done, &mut aggregate)?;
+    let (aggregate, done, already, journal) = journal_state(cfg, run)?;
     let lookups = match cfg.no_lookup {
         true => None,
         false => Some(Lookups::start(
@@ -141,16 +127,7 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<(RunOutc
             outcome.done.insert(job);
         }
     }
-    if let Some(e) = &outcome.subscriber_error {
-        let kept = match outcome.unsaved {
-            0 => "every answer received was written once the disk allowed".to_string(),
-            n => format!("{n} answers received could not be written and will be sent again"),
-        };
-        eprintln!(
-            "error: {e}; no request was started after it, and {kept}. Free disk space, then finish with: evalgate run --resume {}",
-            run.dir.display()
-        );
-    }
+    run_print::journal_failure(&outcome, &run.dir);
     let mut notes = Vec::new();
     if let Some(l) = lookups {
         // The last answers' records appear a moment after them; an
@@ -163,6 +140,28 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<(RunOutc
     }
     notes.extend(cache.map(|c| c.line()));
     Ok((outcome, notes))
+}
+
+/// What an earlier attempt of this run already did (its journal, and the
+/// passed rows `--rerun-failed` carries over), and the journal to append to.
+fn journal_state(
+    cfg: &RunConfig,
+    run: &mut Prepared,
+) -> anyhow::Result<(Aggregate, DoneSet, u64, JournalWriter)> {
+    let mut aggregate = Aggregate::new(&run.models);
+    aggregate.include_fallbacks(cfg.include_fallbacks);
+    let mut done = DoneSet::new(run.plan.total());
+    let mut already = 0u64;
+    if let Some(reader) = JournalReader::open(&run.dir)? {
+        for rec in reader.flatten() {
+            done.insert(rec.row.job);
+            aggregate.record(&rec);
+            already += 1;
+        }
+    }
+    let mut journal = JournalWriter::open(&run.dir)?;
+    already += run_setup::carry_passed(cfg, run, &mut journal, &mut done, &mut aggregate)?;
+    Ok((aggregate, done, already, journal))
 }
 
 /// Write `run.json`, the run directory and `openloop.json`, print the
@@ -207,12 +206,12 @@ fn write_outputs(
         outcome.stopped_by,
         outcome.subscriber_error.is_some(),
     );
-    print_summary(&summary, &dir, cfg.wide);
+    run_print::summary(&summary, &dir, cfg.wide);
     for note in notes {
         println!("{note}");
     }
     if code == exit::FAILED {
-        print_failing(&summary, &dir);
+        run_print::failing(&summary, &dir);
     }
     if let Some(msg) = outcome.budget.as_ref().and_then(|b| b.message()) {
         println!("budget: {msg}");
@@ -224,64 +223,6 @@ fn write_outputs(
         println!("{}", report.line());
     }
     Ok((summary, code))
-}
-
-fn print_summary(summary: &RunSummary, dir: &Path, wide: bool) {
-    let view = if wide {
-        table::View::Wide
-    } else {
-        table::View::Compact {
-            width: crate::term::width(),
-        }
-    };
-    println!("{}", table::comparison_table(summary, view));
-    if let Some(errors) = table::errors_table(summary, view) {
-        println!("{errors}");
-    }
-    for note in table::truth_notes(summary) {
-        println!("{note}");
-    }
-    if let Some(reason) = &summary.run.stopped_by {
-        let why = match reason.as_str() {
-            "budget" => "the --max-cost budget was reached; unrun jobs are rows with error_kind budget_exceeded",
-            "max_requests" => "--max-requests was reached; unrun jobs are rows with error_kind budget_exceeded",
-            _ => "interrupted; unrun jobs are rows with error_kind cancelled",
-        };
-        println!(
-            "stopped early: {why}. Finish with: evalgate run --resume {}",
-            dir.display()
-        );
-    }
-    let files = crate::report::formats::run_dir_files();
-    let line = format!("results: {}/ ({files})", dir.display());
-    let width = crate::term::width();
-    if crate::term::columns(&line) <= width {
-        println!("{line}");
-    } else {
-        println!("results: {}/", dir.display());
-        for l in crate::term::wrap(&files, width, "  ") {
-            println!("{l}");
-        }
-    }
-}
-
-/// On exit 1: the failing cases per model (from `requests.csv`, a bounded
-/// number kept), spent vs budget on a budget stop, and where to read more.
-fn print_failing(summary: &RunSummary, dir: &Path) {
-    let mut failing = Failing::new(summary);
-    if let Ok(rows) = crate::report::csv::stream_requests(&dir.join("requests.csv")) {
-        for row in rows.flatten() {
-            failing.record(&row);
-        }
-    }
-    if !failing.any() {
-        return;
-    }
-    let width = crate::term::width();
-    for line in failing.lines(width) {
-        println!("{line}");
-    }
-    println!("details: {}", dir.join("report.md").display());
 }
 
 /// 130 interrupted, 3 nothing succeeded, 1 checks failed or budget stop, else 0.
