@@ -40,6 +40,15 @@ pub enum CacheMode {
     Refresh,
 }
 
+/// Which send of a request an entry answers. The same body goes out once
+/// per repeat, and twice within one for a `cache_probe` case (its prime,
+/// then its probe), so each send keeps an entry of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SendId {
+    pub repeat: u32,
+    pub probe: bool,
+}
+
 /// The row columns an answer's `usage` fills (those `usage_rejected` names).
 const USAGE_COLUMNS: [&str; 5] = [
     "input_tokens",
@@ -161,14 +170,18 @@ impl ResponseCache {
         self.mode
     }
 
-    /// The content address of a request: sha256 of host, model, body, repeat.
-    pub fn key(&self, model: &str, body: &[u8], repeat: u32) -> String {
+    /// The content address of a request: sha256 of host, model, body, repeat
+    /// (and a mark for a cache probe's second send).
+    pub fn key(&self, model: &str, body: &[u8], send: SendId) -> String {
         let mut h = Sha256::new();
         for part in [self.host.as_bytes(), model.as_bytes(), body] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part);
         }
-        h.update(repeat.to_le_bytes());
+        h.update(send.repeat.to_le_bytes());
+        if send.probe {
+            h.update(b"probe");
+        }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
@@ -176,11 +189,11 @@ impl ResponseCache {
         self.root.join(&key[..2]).join(format!("{key}.json"))
     }
 
-    /// Whether `req` (repeat `repeat`) has a stored answer.
-    pub fn contains(&self, gateway: &Gateway, req: &ChatRequest, repeat: u32) -> bool {
+    /// Whether `req` (sent as `send`) has a stored answer.
+    pub fn contains(&self, gateway: &Gateway, req: &ChatRequest, send: SendId) -> bool {
         gateway
             .chat_body(req)
-            .is_ok_and(|b| self.path(&self.key(&req.model, &b, repeat)).is_file())
+            .is_ok_and(|b| self.path(&self.key(&req.model, &b, send)).is_file())
     }
 
     fn read(&self, key: &str) -> Option<Entry> {
@@ -226,9 +239,9 @@ impl ResponseCache {
 
     /// Answer `req`: from the store when replaying a hit, else by sending
     /// it (and storing a successful answer when recording).
-    pub async fn chat(&self, gateway: &Gateway, req: &ChatRequest, repeat: u32) -> Answered {
+    pub async fn chat(&self, gateway: &Gateway, req: &ChatRequest, send: SendId) -> Answered {
         let key = match gateway.chat_body(req) {
-            Ok(body) if self.mode != CacheMode::Off => self.key(&req.model, &body, repeat),
+            Ok(body) if self.mode != CacheMode::Off => self.key(&req.model, &body, send),
             _ => {
                 return Answered {
                     outcome: gateway.chat(req).await,

@@ -390,6 +390,8 @@ struct FlatRecord {
     carried: bool,
     #[serde(default)]
     cache_saved_usd: Option<f64>,
+    #[serde(default)]
+    cache_probe: Option<crate::record::CacheProbe>,
     text: String,
     #[serde(default)]
     reasoning: String,
@@ -448,6 +450,7 @@ impl From<FlatRecord> for ResponseRecord {
                 cached: f.cached,
                 carried: f.carried,
                 cache_saved_usd: f.cache_saved_usd,
+                cache_probe: f.cache_probe,
             },
             text: f.text,
             reasoning: f.reasoning,

@@ -309,6 +309,15 @@ impl ModelStats {
             self.exact.cache_saved_pico_usd = self.exact.cache_saved_pico_usd.saturating_add(pico);
             self.exact.cache_saved_rows += 1;
         }
+        // A replayed probe says nothing of the provider's cache today.
+        let probe = Some(crate::record::CacheProbe::Probe);
+        if row.cache_probe == probe && row.status == Status::Ok && !row.cached {
+            let x = &mut self.exact;
+            x.probe_rows += 1;
+            x.probe_hits += u64::from(row.cached_tokens.unwrap_or(0) > 0);
+            x.probe_input_tokens += row.input_tokens.unwrap_or(0);
+            x.probe_cached_tokens += row.cached_tokens.unwrap_or(0);
+        }
         if row.cached {
             self.exact.replayed_rows += 1;
             if let Some(pico) = row.cost_usd.and_then(|c| to_units(c, PICO_PER_USD)) {
@@ -409,6 +418,10 @@ impl ModelStats {
             .cache_saved_pico_usd
             .saturating_add(b.cache_saved_pico_usd);
         a.cache_saved_rows += b.cache_saved_rows;
+        a.probe_rows += b.probe_rows;
+        a.probe_hits += b.probe_hits;
+        a.probe_input_tokens += b.probe_input_tokens;
+        a.probe_cached_tokens += b.probe_cached_tokens;
         Ok(())
     }
 
@@ -503,6 +516,10 @@ impl ModelStats {
                 .map(|r| round3(r.min(1.0))),
             cache_saved_usd: (x.cache_saved_rows > 0)
                 .then(|| x.cache_saved_pico_usd as f64 / PICO_PER_USD),
+            cache_probes: x.probe_rows,
+            cache_probe_hits: x.probe_hits,
+            cache_probe_read_share: ratio(x.probe_cached_tokens as f64, x.probe_input_tokens)
+                .map(|r| round3(r.min(1.0))),
         }
     }
 

@@ -29,6 +29,7 @@ impl Unrun<'_> {
         let model = &self.models[key.model_index as usize];
         let mut row = RequestRow::skipped(key, &self.suite.name, &case.id, model, kind);
         row.status = status;
+        row.cache_probe = case.probe;
         ResponseRecord::from_row(row)
     }
 

@@ -61,6 +61,16 @@ pub enum CostSource {
     Invalid,
 }
 
+/// The part a job plays in a `cache_probe: true` case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheProbe {
+    /// The first send of the case (it may write the provider's cache).
+    Prime,
+    /// The same request, sent once its prime has finished.
+    Probe,
+}
+
 /// Token counts exactly as the gateway's `usage` reported them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
@@ -188,6 +198,11 @@ pub struct RequestRow {
     /// prices (catalog or suite prices; negative when cache writes cost more).
     #[serde(default)]
     pub cache_saved_usd: Option<f64>,
+    /// `cache_probe: true` cases run twice: `prime` (the first send) and
+    /// `probe` (the same request right after it, whose cached input tokens
+    /// show whether the provider cached the prefix).
+    #[serde(default)]
+    pub cache_probe: Option<CacheProbe>,
 }
 
 impl RequestRow {
@@ -237,6 +252,7 @@ impl RequestRow {
             cached: false,
             carried: false,
             cache_saved_usd: None,
+            cache_probe: None,
         }
     }
 }

@@ -21,7 +21,7 @@ pub mod events;
 mod grade;
 mod job;
 pub mod lookup;
-pub use job::request_for;
+pub use job::{request_for, send_id};
 pub mod openloop;
 mod signals;
 mod subscribers;
@@ -141,6 +141,18 @@ pub struct RunContext {
     pub slo: crate::record::Slo,
     /// `--cache record|replay|refresh`: answers stored or replayed.
     pub cache: Option<Arc<crate::cache::ResponseCache>>,
+}
+
+impl RunContext {
+    /// Whether `next` is the cache probe of `prime` (same model and repeat,
+    /// the case right after it, marked as its probe).
+    pub(crate) fn is_probe_of(&self, prime: JobKey, next: &JobKey) -> bool {
+        let probe = Some(crate::record::CacheProbe::Probe);
+        next.model_index == prime.model_index
+            && next.repeat == prime.repeat
+            && next.case_index == prime.case_index + 1
+            && self.suite.cases[next.case_index as usize].probe == probe
+    }
 }
 
 /// What the runner leaves behind besides the journal.

@@ -3,16 +3,31 @@
 use super::*;
 
 #[test]
-fn keys_differ_by_host_model_body_and_repeat_and_entries_round_trip() {
+fn keys_differ_by_host_model_body_repeat_and_probe_and_entries_round_trip() {
+    let at = |repeat| SendId {
+        repeat,
+        probe: false,
+    };
     let dir = tempfile::tempdir().unwrap();
     let c = ResponseCache::open(dir.path(), CacheMode::Record, "sim").unwrap();
-    let k = c.key("m", b"{}", 0);
+    let k = c.key("m", b"{}", at(0));
     assert_eq!(k.len(), 64);
-    assert_ne!(k, c.key("m", b"{}", 1));
-    assert_ne!(k, c.key("n", b"{}", 0));
-    assert_ne!(k, c.key("m", b"{ }", 0));
+    assert_ne!(k, c.key("m", b"{}", at(1)));
+    assert_ne!(k, c.key("n", b"{}", at(0)));
+    assert_ne!(k, c.key("m", b"{ }", at(0)));
+    assert_ne!(
+        k,
+        c.key(
+            "m",
+            b"{}",
+            SendId {
+                repeat: 0,
+                probe: true
+            }
+        )
+    );
     let other = ResponseCache::open(dir.path(), CacheMode::Record, "gw.example").unwrap();
-    assert_ne!(k, other.key("m", b"{}", 0));
+    assert_ne!(k, other.key("m", b"{}", at(0)));
     let o = Outcome {
         attempts: 2,
         ttft: Some(Duration::from_millis(40)),
@@ -30,7 +45,7 @@ fn keys_differ_by_host_model_body_and_repeat_and_entries_round_trip() {
         text: "x".repeat(MAX_ENTRY as usize + 1),
         ..Outcome::default()
     };
-    let k2 = c.key("m", b"big", 0);
+    let k2 = c.key("m", b"big", at(0));
     c.write(&k2, &big);
     assert!(c.read(&k2).is_none());
 }
@@ -39,7 +54,14 @@ fn keys_differ_by_host_model_body_and_repeat_and_entries_round_trip() {
 fn a_replayed_answer_stays_truncated_with_its_unknown_usage_counts() {
     let dir = tempfile::tempdir().unwrap();
     let c = ResponseCache::open(dir.path(), CacheMode::Record, "sim").unwrap();
-    let k = c.key("m", b"{}", 0);
+    let k = c.key(
+        "m",
+        b"{}",
+        SendId {
+            repeat: 0,
+            probe: false,
+        },
+    );
     let o = Outcome {
         text: "cut here".into(),
         truncated: true,

@@ -495,7 +495,10 @@ pub(crate) fn refuse_cache_misses(ctx: &RunContext, done: &DoneSet) -> anyhow::R
     let jobs: Vec<_> = ctx.plan.jobs().filter(|k| !done.contains(k.job)).collect();
     let misses = jobs
         .iter()
-        .filter(|k| !cache.contains(&ctx.gateway, &runner::request_for(ctx, **k), k.repeat))
+        .filter(|k| {
+            let request = runner::request_for(ctx, **k);
+            !cache.contains(&ctx.gateway, &request, runner::send_id(ctx, **k))
+        })
         .count();
     if misses > 0 {
         return Err(usage!(

@@ -48,6 +48,16 @@ pub struct ExactSums {
     /// Rows with a `cache_saved_usd`.
     #[serde(default)]
     pub cache_saved_rows: u64,
+    /// Answered cache probes, those that read from cache, and their input
+    /// and cached tokens.
+    #[serde(default)]
+    pub probe_rows: u64,
+    #[serde(default)]
+    pub probe_hits: u64,
+    #[serde(default)]
+    pub probe_input_tokens: u64,
+    #[serde(default)]
+    pub probe_cached_tokens: u64,
 }
 
 /// The exact state of one model's aggregate beyond its [`ModelSummary`]:
@@ -214,6 +224,15 @@ pub struct ModelSummary {
     /// What the prompt cache saved against uncached input prices, USD.
     #[serde(default)]
     pub cache_saved_usd: Option<f64>,
+    /// Answered cache probes (`cache_probe: true` cases' second sends).
+    #[serde(default)]
+    pub cache_probes: u64,
+    /// Probes that read any input tokens from the provider's cache.
+    #[serde(default)]
+    pub cache_probe_hits: u64,
+    /// Share of the probes' input tokens read from cache (0..=1).
+    #[serde(default)]
+    pub cache_probe_read_share: Option<f64>,
 }
 
 /// The `summary.json` schema version this build writes and reads.

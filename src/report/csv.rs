@@ -167,7 +167,7 @@ impl Serialize for Sig12 {
 }
 
 /// `requests.csv` columns: [`RequestRow`]'s fields, in order.
-pub const REQUEST_COLUMNS: [&str; 43] = [
+pub const REQUEST_COLUMNS: [&str; 44] = [
     "job",
     "suite",
     "case_id",
@@ -211,6 +211,7 @@ pub const REQUEST_COLUMNS: [&str; 43] = [
     "cached",
     "carried",
     "cache_saved_usd",
+    "cache_probe",
 ];
 
 /// A float written with exactly 3 decimals (milliseconds, tokens/s).
@@ -269,6 +270,7 @@ struct CsvRow<'a> {
     cached: bool,
     carried: bool,
     cache_saved_usd: Option<Sig12>,
+    cache_probe: Option<crate::record::CacheProbe>,
 }
 
 impl<'a> From<&'a RequestRow> for CsvRow<'a> {
@@ -318,6 +320,7 @@ impl<'a> From<&'a RequestRow> for CsvRow<'a> {
             cached: r.cached,
             carried: r.carried,
             cache_saved_usd: r.cache_saved_usd.map(Sig12),
+            cache_probe: r.cache_probe,
         }
     }
 }

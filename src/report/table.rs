@@ -281,8 +281,26 @@ pub fn truth_notes(summary: &RunSummary) -> Vec<String> {
                     .unwrap_or_default()
             ));
         }
+        if m.cache_probes > 0 {
+            notes.push(probe_note(m));
+        }
     }
     notes
+}
+
+/// `cache probe: openai/gpt-5 read from cache on 3 of 4 probes (92% of their input)`.
+fn probe_note(m: &crate::metrics::ModelSummary) -> String {
+    let share = m.cache_probe_read_share.unwrap_or(0.0) * 100.0;
+    let mut note = format!(
+        "cache probe: {} read from cache on {} of {} probes ({share:.0}% of their input tokens)",
+        m.model, m.cache_probe_hits, m.cache_probes
+    );
+    if m.cache_probe_hits == 0 {
+        note.push_str(
+            "; no cache read: providers cache prefixes of about 1024 tokens or more, some only when asked (see docs/gateway-truth.md)",
+        );
+    }
+    note
 }
 
 /// Draw with rounded borders, numbers right-aligned, optionally wrapping

@@ -68,7 +68,7 @@ pub(super) async fn grade(
                 ..Default::default()
             },
         );
-        let (verdict, _) = super::job::send(ctx, &judge, key.repeat).await;
+        let (verdict, _) = super::job::send(ctx, &judge, super::job::send_id(ctx, key)).await;
         let (cost, _) = resolve_cost(&verdict, &grader, ctx.catalog.as_deref(), &ctx.suite);
         if let Some(c) = cost {
             grader_cost = Some(grader_cost.unwrap_or(0.0) + c);

@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
+use crate::cache::SendId;
 use crate::gateway::{ChatRequest, ChatWatch, Outcome};
-use crate::record::{ErrorKind, JobKey, RequestRow, ResponseRecord, Status};
+use crate::record::{CacheProbe, ErrorKind, JobKey, RequestRow, ResponseRecord, Status};
 
 use super::budget::resolve_cost;
 use super::events::JobEvent;
@@ -31,7 +32,7 @@ pub(crate) async fn run_job(
     let ctx = &shared.ctx;
     let request = request_for(ctx, key);
     let (outcome, replayed) = if ctx.cache.is_some() {
-        send(ctx, &request, key.repeat).await
+        send(ctx, &request, send_id(ctx, key)).await
     } else if shared.job_events {
         let _ = tx.send(Msg::Job(JobEvent::Started { key, queue })).await;
         let mut watch = JobWatch { key, tx };
@@ -64,11 +65,20 @@ pub fn request_for(ctx: &RunContext, key: JobKey) -> ChatRequest {
     }
 }
 
+/// Which send of its request job `key` is, for the response cache.
+pub fn send_id(ctx: &RunContext, key: JobKey) -> SendId {
+    let case = &ctx.suite.cases[key.case_index as usize];
+    SendId {
+        repeat: key.repeat,
+        probe: case.probe == Some(CacheProbe::Probe),
+    }
+}
+
 /// Send `request`, or answer it from the response cache; true when replayed.
-pub(super) async fn send(ctx: &RunContext, request: &ChatRequest, repeat: u32) -> (Outcome, bool) {
+pub(super) async fn send(ctx: &RunContext, request: &ChatRequest, id: SendId) -> (Outcome, bool) {
     match &ctx.cache {
         Some(c) => {
-            let a = c.chat(&ctx.gateway, request, repeat).await;
+            let a = c.chat(&ctx.gateway, request, id).await;
             (a.outcome, a.replayed)
         }
         None => (ctx.gateway.chat(request).await, false),
@@ -168,6 +178,7 @@ pub(super) fn build_record(
         }),
         fallback: outcome.fallback_chain.is_some(),
         fallback_chain: outcome.fallback_chain,
+        cache_probe: case.probe,
         ..RequestRow::skipped(key, "", "", "", crate::record::ErrorKind::Cancelled)
     };
     // Judged here, from the values just measured: a few comparisons.

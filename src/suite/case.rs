@@ -15,8 +15,8 @@ use super::media::Images;
 use super::raw::{RawCase, RawContent, RawDefaults, RawMessage, Role};
 use super::request;
 use super::template::{cross_product, render_value, split_vars, TemplateError, Templates, Vars};
-use super::types::Case;
-use crate::record::{AssertSpec, Content, Message, Params, Part, ResponseFormat};
+use super::types::{Case, PROBE_SUFFIX};
+use crate::record::{AssertSpec, CacheProbe, Content, Message, Params, Part, ResponseFormat};
 
 /// What every case of one suite shares while being built.
 pub(crate) struct Shared<'a> {
@@ -112,11 +112,25 @@ pub(crate) fn build_entry(i: usize, rc: &RawCase, sh: &mut Shared, p: &mut Probl
                 origin: inst.origin.clone(),
             };
             if let Some(case) = build_one(i, rc, &one, sh, p) {
-                out.push(case);
+                out.extend(with_probe(case, rc, sh.defaults));
             }
         }
     }
     out
+}
+
+/// The case, and with `cache_probe: true` its probe right after it.
+fn with_probe(mut case: Case, rc: &RawCase, defaults: &RawDefaults) -> Vec<Case> {
+    if !rc.cache_probe.or(defaults.cache_probe).unwrap_or(false) {
+        return vec![case];
+    }
+    case.probe = Some(CacheProbe::Prime);
+    let probe = Case {
+        id: format!("{}{PROBE_SUFFIX}", case.id),
+        probe: Some(CacheProbe::Probe),
+        ..case.clone()
+    };
+    vec![case, probe]
 }
 
 fn row_instance(
@@ -327,6 +341,7 @@ fn build_one(
         checks,
         threshold,
         line: case_line.unwrap_or(0),
+        probe: None,
     })
 }
 

@@ -68,6 +68,8 @@ pub(crate) struct RawDefaults {
     pub vars: Option<BTreeMap<String, VarValue>>,
     pub assert: Option<Vec<AssertSpec>>,
     pub threshold: Option<Threshold>,
+    /// Send every case twice, the second right after the first (see `Case::probe`).
+    pub cache_probe: Option<bool>,
 }
 
 /// One entry of `tools:` (OpenAI function-tool shape).
@@ -151,6 +153,8 @@ pub(crate) struct RawCase {
     pub check_response_format: Option<bool>,
     pub assert: Option<Vec<AssertSpec>>,
     pub threshold: Option<Threshold>,
+    /// Send this case twice, the second right after the first.
+    pub cache_probe: Option<bool>,
 }
 
 /// One message of a case's `messages:`.

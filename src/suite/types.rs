@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::{AssertSpec, Message, Params, ResponseFormat, Tool, ToolChoice};
+use crate::record::{AssertSpec, CacheProbe, Message, Params, ResponseFormat, Tool, ToolChoice};
 
 /// Per-model prices given in the suite, USD per million tokens.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -38,6 +38,10 @@ pub struct Case {
     pub threshold: f64,
     /// 1-based line of the case in the suite file (for messages).
     pub line: usize,
+    /// `cache_probe: true` makes two cases of one: the case as written
+    /// (`Prime`) and, right after it in the list, the same request under
+    /// the id `<id>.probe` (`Probe`), sent once its prime has finished.
+    pub probe: Option<CacheProbe>,
 }
 
 /// Request timeouts set in the suite (the CLI flags win).
@@ -75,6 +79,9 @@ pub struct Suite {
     /// sha256 hex of the file's bytes.
     pub hash: String,
 }
+
+/// The id suffix of the second send of a `cache_probe: true` case.
+pub const PROBE_SUFFIX: &str = ".probe";
 
 impl Suite {
     /// The parameters one request of `case` to `model` is sent with:

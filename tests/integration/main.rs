@@ -4,6 +4,7 @@
 mod accounting;
 mod bad_input;
 mod budget;
+mod cache_probe;
 mod checks;
 mod common;
 mod compare;

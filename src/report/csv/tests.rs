@@ -42,17 +42,17 @@ fn requests_csv_streams_and_reads_back() {
          generation_id,provider,finish_reason,passed,score,failed_checks,send_lag_ms,slo_met,tool_calls,truncated,\
          gateway_cost_usd,gateway_latency_ms,gateway_generation_ms,client_overhead_ms,\
          served_by,is_byok,fallback,fallback_chain,cost_mismatch,cached,carried,\
-         cache_saved_usd"
+         cache_saved_usd,cache_probe"
     );
     assert_eq!(
         lines.next().unwrap(),
         "0,support,refund-window,openai/gpt-5,0,ok,,,1,0.500,412.000,1530.000,11.293,\
-         89.445,1200,100,0,0,0,0.0015,gateway,gen_0,,stop,true,1.0,,,,,false,,,,,,,false,,false,false,false,"
+         89.445,1200,100,0,0,0,0.0015,gateway,gen_0,,stop,true,1.0,,,,,false,,,,,,,false,,false,false,false,,"
     );
     assert_eq!(
         lines.nth(2).unwrap(),
         "3,support,order-json,anthropic/claude-sonnet-4,0,error,rate_limited,\
-         Too many requests & <slow down>,3,0.500,,250.000,,,,,,,,,unknown,,,,,,,,,,false,,,,,,,false,,false,false,false,"
+         Too many requests & <slow down>,3,0.500,,250.000,,,,,,,,,unknown,,,,,,,,,,false,,,,,,,false,,false,false,false,,"
     );
     let back = read_requests(&path).unwrap();
     assert_eq!(back.len(), rows.len());
@@ -92,7 +92,7 @@ fn summary_csv_is_flat_in_summary_order() {
         ",checked,passed,pass_rate,mean_score,grader_cost_usd,slo_checked,slo_met,\
          good_requests,goodput,cost_per_pass_usd,flaky_cases,pass_at_k,pass_all_k,\
          fallbacks,replayed,replay_saved_usd,cost_mismatches,cache_read_share,\
-         cache_saved_usd"
+         cache_saved_usd,cache_probes,cache_probe_hits,cache_probe_read_share"
     ));
     assert!(lines[2]
         .starts_with("anthropic/claude-sonnet-4,3,1,1,1,budget_exceeded=1;rate_limited=1,8.5,"));
