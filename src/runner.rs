@@ -171,6 +171,9 @@ pub struct RunOutcome {
     pub open_loop: Option<crate::runner::openloop::OpenLoopReport>,
     /// Under `--max-cost`: what was spent against it.
     pub budget: Option<BudgetReport>,
+    /// When the last request ended (the run's `ended_at`): generation
+    /// lookups and writing the outputs come after it.
+    pub ended_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What jobs send the collector.
@@ -429,5 +432,6 @@ pub async fn execute(
         unsaved,
         open_loop,
         budget: shared.budget_report(),
+        ended_at: chrono::Utc::now(),
     }
 }

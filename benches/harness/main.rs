@@ -3,7 +3,7 @@
 //! printed as a table (target, measured, pass/fail). See BENCHMARKS.md.
 //!
 //! `cargo bench --bench harness -- [--bin PATH] [--out DIR] [--quick]
-//! [--big N] [--only ttft,wall,cpu,memory,sim]` (`bench/run.sh` builds the `profiling` binary and runs this).
+//! [--big N] [--only ttft,wall,cpu,memory,sim] [--run-args "FLAGS"]` (`bench/run.sh` builds the `profiling` binary and runs this).
 
 mod baseline;
 mod procs;
@@ -20,6 +20,8 @@ pub struct Opts {
     pub big: u64,
     /// Scenarios to run (`--only ttft,cpu`); empty: all.
     pub only: Vec<String>,
+    /// Extra flags for every `evalgate run` (`--run-args "--no-lookup"`).
+    pub run_args: Vec<String>,
 }
 
 /// One line of the result table.
@@ -42,6 +44,7 @@ fn main() {
         quick: false,
         big: 1_000_000,
         only: Vec::new(),
+        run_args: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -53,6 +56,10 @@ fn main() {
             "--only" => {
                 let names = it.next().expect("--only ttft,wall,cpu,memory,sim");
                 opts.only = names.split(',').map(str::to_string).collect();
+            }
+            "--run-args" => {
+                let flags = it.next().expect("--run-args \"--no-lookup\"");
+                opts.run_args = flags.split_whitespace().map(str::to_string).collect();
             }
             // cargo bench passes --bench; anything else is a mistake.
             "--bench" => {}

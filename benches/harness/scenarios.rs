@@ -105,6 +105,7 @@ fn run_harness(
         .arg("--history")
         .arg(fresh_history(o, tag))
         .args(extra)
+        .args(&o.run_args)
         .env(KEY_ENV, "bench-dummy-key");
     let (u, at) = procs::run_measured_until(
         cmd,

@@ -190,7 +190,7 @@ fn write_outputs(
         );
         meta.simulated = true;
     }
-    meta.ended_at = Some(chrono::Utc::now().to_rfc3339());
+    meta.ended_at = Some(outcome.ended_at.to_rfc3339());
     meta.stopped_by = outcome.stopped_by.map(|s| s.as_str().to_string());
     output::write_meta(&dir, &meta)?;
     let unrun = Unrun {
