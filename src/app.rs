@@ -3,6 +3,7 @@
 
 use crate::cli::{Cli, Command};
 use crate::cmd;
+use crate::stdout_relay::Relay;
 
 /// Run the command; an error's exit code comes from [`crate::exit::Error`].
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -55,8 +56,17 @@ fn after_panics(code: i32) -> i32 {
     }
 }
 
-/// Parse, run on a multi-threaded runtime, print the error chain, map to an exit code.
+/// Parse, run on a multi-threaded runtime, print the error chain, map to an
+/// exit code. Standard output goes through the [`Relay`], so a reader that
+/// closes it early (`| head -1`) ends nothing.
 pub fn main_with(cli: Cli) -> i32 {
+    let relay = Relay::start();
+    let code = run_to_code(cli);
+    relay.finish();
+    code
+}
+
+fn run_to_code(cli: Cli) -> i32 {
     note_panics();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -32,6 +32,7 @@ pub mod runner;
 pub mod secret;
 pub mod sim;
 pub mod stats;
+pub mod stdout_relay;
 pub mod suite;
 pub mod term;
 pub mod trend;

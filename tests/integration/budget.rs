@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::routing::post;
-use evalgate::record::{ErrorKind, Status};
+use evalgate::record::{ErrorKind, RequestRow, Status};
 
 use crate::common::*;
 
@@ -24,58 +24,34 @@ async fn dollar_gateway() -> (String, Arc<AtomicUsize>) {
     let chat = move || {
         let (now, peak) = state.clone();
         async move {
-            use axum::response::IntoResponse;
             let n = now.fetch_add(1, Ordering::SeqCst) + 1;
             peak.fetch_max(n, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(100)).await;
             now.fetch_sub(1, Ordering::SeqCst);
-            let content = r#"{"id":"gen_1","choices":[{"index":0,"delta":{"content":"Hello"}}]}"#;
-            let finish = r#"{"id":"gen_1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"cost":1.0}}"#;
-            let sse = format!("data: {content}\n\ndata: {finish}\n\ndata: [DONE]\n\n");
-            ([("content-type", "text/event-stream")], sse).into_response()
+            hello_answer("1.0")
         }
     };
-    let app = axum::Router::new().route("/v1/chat/completions", post(chat));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let url = serve(axum::Router::new().route("/v1/chat/completions", post(chat))).await;
     (url, peak)
 }
 
-fn one_case(dir: &std::path::Path) -> std::path::PathBuf {
-    suite_file(
-        dir,
-        "b.yaml",
-        "name: b\nmodels: [x/unpriced]\ncases:\n  - id: a\n    prompt: Hi.\n",
-    )
+/// `--no-catalog --no-history EXTRA` against the dollar gateway of a
+/// one-case suite over a model the catalog does not price: the output, the
+/// rows and the peak number of requests in flight.
+fn run_unpriced(extra: &[&str]) -> (std::process::Output, Vec<RequestRow>, usize) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (url, peak) = rt.block_on(dollar_gateway());
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = one_case_suite(tmp.path(), "b", &["x/unpriced"]);
+    let (res, rows) = run_no_catalog(tmp.path(), &url, KEY, &suite, extra);
+    (res, rows, peak.load(Ordering::SeqCst))
 }
 
 #[test]
 fn an_unknown_price_is_learned_one_request_at_a_time_and_the_budget_holds() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (url, peak) = rt.block_on(dollar_gateway());
-    let tmp = tempfile::tempdir().unwrap();
-    let suite = one_case(tmp.path());
-    let res = run_gateway(
-        tmp.path(),
-        &url,
-        KEY,
-        &[
-            suite.to_str().unwrap(),
-            "--no-catalog",
-            "--no-history",
-            "--repeat",
-            "6",
-            "--concurrency",
-            "6",
-            "--max-cost",
-            "2",
-            "--out",
-            "run",
-        ],
-    );
+    let (res, rows, peak) =
+        run_unpriced(&["--repeat", "6", "--concurrency", "6", "--max-cost", "2"]);
     assert_eq!(res.status.code(), Some(1), "a budget stop: {}", text(&res));
-    let rows = rows(&tmp.path().join("run"));
     assert_eq!(rows.len(), 6);
     let spent: f64 = rows.iter().filter_map(|r| r.cost_usd).sum();
     assert_eq!(spent, 2.0, "{rows:#?}");
@@ -84,11 +60,7 @@ fn an_unknown_price_is_learned_one_request_at_a_time_and_the_budget_holds() {
         .filter(|r| r.status == Status::Skipped && r.error_kind == Some(ErrorKind::BudgetExceeded))
         .count();
     assert_eq!(skipped, 4);
-    assert_eq!(
-        peak.load(Ordering::SeqCst),
-        1,
-        "one at a time until the cost was known"
-    );
+    assert_eq!(peak, 1, "one at a time until the cost was known");
     let out = String::from_utf8_lossy(&res.stdout);
     assert!(
         out.contains("budget: spent $2.0000 of the $2.0000 --max-cost budget"),
@@ -98,29 +70,9 @@ fn an_unknown_price_is_learned_one_request_at_a_time_and_the_budget_holds() {
 
 #[test]
 fn max_cost_zero_sends_nothing() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (url, peak) = rt.block_on(dollar_gateway());
-    let tmp = tempfile::tempdir().unwrap();
-    let suite = one_case(tmp.path());
-    let res = run_gateway(
-        tmp.path(),
-        &url,
-        KEY,
-        &[
-            suite.to_str().unwrap(),
-            "--no-catalog",
-            "--no-history",
-            "--repeat",
-            "3",
-            "--max-cost",
-            "0",
-            "--out",
-            "run",
-        ],
-    );
+    let (res, rows, peak) = run_unpriced(&["--repeat", "3", "--max-cost", "0"]);
     assert_eq!(res.status.code(), Some(1), "{}", text(&res));
-    assert_eq!(peak.load(Ordering::SeqCst), 0, "nothing sent");
-    let rows = rows(&tmp.path().join("run"));
+    assert_eq!(peak, 0, "nothing sent");
     assert_eq!(rows.len(), 3);
     assert!(
         rows.iter().all(|r| r.status == Status::Skipped),

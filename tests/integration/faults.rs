@@ -14,20 +14,6 @@ use evalgate::record::{CostSource, ErrorKind, RequestRow, ResponseRecord, Status
 
 use crate::common::*;
 
-/// A one-case suite over `models`.
-fn suite_with(dir: &Path, name: &str, models: &[&str]) -> std::path::PathBuf {
-    let list = models
-        .iter()
-        .map(|m| format!("\"{m}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    suite_file(
-        dir,
-        &format!("{name}.yaml"),
-        &format!("name: {name}\nmodels: [{list}]\ncases:\n  - id: a\n    prompt: Say hello to the support team.\n"),
-    )
-}
-
 /// Rows and journal records by model; asserts every planned job has one row.
 fn by_model(
     out: &Path,
@@ -95,7 +81,7 @@ fn every_fault_kind_is_a_row_with_its_kind_attempts_and_partial_data() {
         "sim/fast+429+flaky-1+retry-after-0",
         "sim/fast+503+flaky-2+retry-after-0",
     ];
-    let suite = suite_with(tmp.path(), "faults", &models);
+    let suite = one_case_suite(tmp.path(), "faults", &models);
     let out = tmp.path().join("run");
     // Generous timeouts: sim/fast answers in ~50 ms; the stalls are 5 s.
     let res = run_sim(
@@ -218,7 +204,7 @@ fn every_fault_kind_is_a_row_with_its_kind_attempts_and_partial_data() {
 #[test]
 fn fault_rates_hit_some_requests_and_rows_still_equal_jobs() {
     let tmp = tempfile::tempdir().unwrap();
-    let suite = suite_with(tmp.path(), "rates", &["sim/fast+401@0.5"]);
+    let suite = one_case_suite(tmp.path(), "rates", &["sim/fast+401@0.5"]);
     let out = tmp.path().join("run");
     let res = run_sim(tmp.path(), &suite, &out, &["--repeat", "16"]);
     assert!(matches!(res.status.code(), Some(0 | 3)), "{}", text(&res));
@@ -240,7 +226,7 @@ fn fault_rates_hit_some_requests_and_rows_still_equal_jobs() {
 #[test]
 fn retry_budget_and_max_retries_bound_the_attempts() {
     let tmp = tempfile::tempdir().unwrap();
-    let suite = suite_with(tmp.path(), "budget", &["sim/fast+503+retry-after-0"]);
+    let suite = one_case_suite(tmp.path(), "budget", &["sim/fast+503+retry-after-0"]);
     // One at a time, so the first job spends the whole run-wide budget.
     let out = tmp.path().join("budget");
     let res = run_sim(
@@ -283,7 +269,7 @@ fn retry_budget_and_max_retries_bound_the_attempts() {
 #[test]
 fn midstream_failures_are_retried_only_when_asked() {
     let tmp = tempfile::tempdir().unwrap();
-    let suite = suite_with(tmp.path(), "mid", &["sim/fast+cut-mid+flaky-1"]);
+    let suite = one_case_suite(tmp.path(), "mid", &["sim/fast+cut-mid+flaky-1"]);
     let out = tmp.path().join("default");
     let res = run_sim(tmp.path(), &suite, &out, &[]);
     assert_eq!(res.status.code(), Some(3), "{}", text(&res));
@@ -302,7 +288,7 @@ fn midstream_failures_are_retried_only_when_asked() {
 fn timeout_flags_and_suite_timeouts_map_to_their_kinds() {
     let tmp = tempfile::tempdir().unwrap();
     // --timeout: a whole request slower than the limit, cut mid-answer.
-    let suite = suite_with(
+    let suite = one_case_suite(
         tmp.path(),
         "total",
         &["sim/ttft-20-itl-100-tok-40-jitter-0"],
@@ -387,7 +373,7 @@ fn socket_listen_backlog_zero() -> std::net::TcpListener {
 #[test]
 fn connect_timeout_and_refused_connections_are_connect_rows() {
     let tmp = tempfile::tempdir().unwrap();
-    let suite = suite_with(tmp.path(), "conn", &["openai/gpt-5"]);
+    let suite = one_case_suite(tmp.path(), "conn", &["openai/gpt-5"]);
     let (listener, _fillers) = unconnectable_listener();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     let out = tmp.path().join("timeout");
@@ -466,7 +452,7 @@ fn sim_command_fault_flag_applies_to_every_model() {
         .find(|w| w.starts_with("http://"))
         .unwrap_or_else(|| panic!("no URL in `{line}`"))
         .to_string();
-    let suite = suite_with(tmp.path(), "global", &["sim/fast", "sim/slow"]);
+    let suite = one_case_suite(tmp.path(), "global", &["sim/fast", "sim/slow"]);
     let out = tmp.path().join("run");
     let res = run_gateway(
         tmp.path(),

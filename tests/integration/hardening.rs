@@ -191,17 +191,19 @@ fn run_key(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().unwrap()
 }
 
-fn one_case_suite(dir: &Path, models: &[&str]) -> std::path::PathBuf {
-    let list = models
-        .iter()
-        .map(|m| format!("\"{m}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    suite_file(
-        dir,
-        "h.yaml",
-        &format!("name: h\nmodels: [{list}]\ncases:\n  - id: a\n    prompt: Say hello.\n"),
-    )
+/// `evalgate run SUITE --gateway BASE --no-catalog --no-progress EXTRA` in
+/// `dir`, with the key and `env` set.
+fn run_suite(dir: &Path, suite: &Path, base: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut args = vec![
+        "run",
+        suite.to_str().unwrap(),
+        "--gateway",
+        base,
+        "--no-catalog",
+        "--no-progress",
+    ];
+    args.extend_from_slice(extra);
+    run_key(dir, &args, env)
 }
 
 // ---------------------------------------------------------------- item 9
@@ -296,21 +298,12 @@ fn odd_answers_are_told_as_they_are() {
         "h/absurd",
         "h/nan-cost",
     ];
-    let suite = one_case_suite(tmp.path(), &models);
-    let out = run_key(
+    let suite = one_case_suite(tmp.path(), "h", &models);
+    let out = run_suite(
         tmp.path(),
-        &[
-            "run",
-            suite.to_str().unwrap(),
-            "--gateway",
-            &server.base,
-            "--no-catalog",
-            "--no-progress",
-            "--max-retries",
-            "0",
-            "--out",
-            "run",
-        ],
+        &suite,
+        &server.base,
+        &["--max-retries", "0", "--out", "run"],
         &[],
     );
     // Some answers arrived, so the run itself did not fail.
@@ -421,21 +414,12 @@ fn answers_beyond_the_limit_are_truncated_and_measured_to_the_end() {
         })
     })));
     let tmp = tempfile::tempdir().unwrap();
-    let suite = one_case_suite(tmp.path(), &["h/long"]);
-    let out = run_key(
+    let suite = one_case_suite(tmp.path(), "h", &["h/long"]);
+    let out = run_suite(
         tmp.path(),
-        &[
-            "run",
-            suite.to_str().unwrap(),
-            "--gateway",
-            &server.base,
-            "--no-catalog",
-            "--no-progress",
-            "--max-answer-bytes",
-            "1000",
-            "--out",
-            "run",
-        ],
+        &suite,
+        &server.base,
+        &["--max-answer-bytes", "1000", "--out", "run"],
         &[],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -471,20 +455,11 @@ cases:
 ",
     );
     for (out, flag) in [("suite", None), ("flag", Some("100KiB"))] {
-        let mut args = vec![
-            "run",
-            suite.to_str().unwrap(),
-            "--gateway",
-            &server.base,
-            "--no-catalog",
-            "--no-progress",
-            "--out",
-            out,
-        ];
+        let mut args = vec!["--out", out];
         if let Some(f) = flag {
             args.extend(["--max-answer-bytes", f]);
         }
-        let res = run_key(tmp.path(), &args, &[]);
+        let res = run_suite(tmp.path(), &suite, &server.base, &args, &[]);
         assert_eq!(res.status.code(), Some(0), "{}", text(&res));
         let recs = records(&tmp.path().join(out));
         let (len, truncated) = (recs[0].text.len(), recs[0].row.truncated);
@@ -514,22 +489,13 @@ fn a_line_beyond_the_limit_is_a_malformed_stream() {
         })
     })));
     let tmp = tempfile::tempdir().unwrap();
-    let suite = one_case_suite(tmp.path(), &["h/line"]);
+    let suite = one_case_suite(tmp.path(), "h", &["h/line"]);
     let started = Instant::now();
-    let out = run_key(
+    let out = run_suite(
         tmp.path(),
-        &[
-            "run",
-            suite.to_str().unwrap(),
-            "--gateway",
-            &server.base,
-            "--no-catalog",
-            "--no-progress",
-            "--idle-timeout",
-            "20s",
-            "--out",
-            "run",
-        ],
+        &suite,
+        &server.base,
+        &["--idle-timeout", "20s", "--out", "run"],
         &[],
     );
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
@@ -583,22 +549,11 @@ fn gateway_urls_with_userinfo_are_refused_and_never_printed() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let server = rt.block_on(hostile(odd_handler()));
     let tmp = tempfile::tempdir().unwrap();
-    let suite = one_case_suite(tmp.path(), &["h/lenient"]);
+    let suite = one_case_suite(tmp.path(), "h", &["h/lenient"]);
     let with_user = server
         .base
         .replace("http://", &format!("http://user:{KEY}@"));
-    let run = run_key(
-        tmp.path(),
-        &[
-            "run",
-            suite.to_str().unwrap(),
-            "--gateway",
-            &with_user,
-            "--no-catalog",
-            "--no-progress",
-        ],
-        &[],
-    );
+    let run = run_suite(tmp.path(), &suite, &with_user, &[], &[]);
     assert_eq!(run.status.code(), Some(2), "{}", text(&run));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("user name or password"), "{err}");
@@ -645,21 +600,12 @@ fn a_key_echoed_in_any_position_is_scrubbed() {
     assert_ne!(models.status.code(), Some(0), "{}", text(&models));
     let credits = run_key(tmp.path(), &["credits", "--gateway", &server.base], &[]);
     assert_ne!(credits.status.code(), Some(0), "{}", text(&credits));
-    let suite = one_case_suite(tmp.path(), &["h/cut", "h/plain"]);
-    let run = run_key(
+    let suite = one_case_suite(tmp.path(), "h", &["h/cut", "h/plain"]);
+    let run = run_suite(
         tmp.path(),
-        &[
-            "run",
-            suite.to_str().unwrap(),
-            "--gateway",
-            &server.base,
-            "--no-catalog",
-            "--no-progress",
-            "--max-retries",
-            "0",
-            "--out",
-            "run",
-        ],
+        &suite,
+        &server.base,
+        &["--max-retries", "0", "--out", "run"],
         &[],
     );
     assert_eq!(run.status.code(), Some(3), "{}", text(&run));
@@ -688,7 +634,7 @@ fn the_key_never_goes_in_cleartext_through_a_proxy() {
     let gateway = rt.block_on(hostile(odd_handler()));
     let proxy = rt.block_on(hostile(odd_handler()));
     let tmp = tempfile::tempdir().unwrap();
-    let suite = one_case_suite(tmp.path(), &["h/lenient"]);
+    let suite = one_case_suite(tmp.path(), "h", &["h/lenient"]);
     // 0.0.0.0 is not loopback, yet connecting to it reaches this machine:
     // were the check missing, the capturing proxy would see the key.
     let port = proxy
@@ -700,17 +646,11 @@ fn the_key_never_goes_in_cleartext_through_a_proxy() {
         .next()
         .unwrap();
     let proxy_url = format!("http://proxyuser:proxypass@0.0.0.0:{port}");
-    let out = run_key(
+    let out = run_suite(
         tmp.path(),
-        &[
-            "run",
-            suite.to_str().unwrap(),
-            "--gateway",
-            &gateway.base,
-            "--no-catalog",
-            "--no-progress",
-            "--proxy-loopback",
-        ],
+        &suite,
+        &gateway.base,
+        &["--proxy-loopback"],
         &[("HTTP_PROXY", &proxy_url)],
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -740,7 +680,7 @@ fn a_proxy_never_breaks_loopback() {
         l.local_addr().unwrap().port()
     };
     let dead_proxy = format!("http://127.0.0.1:{closed}");
-    let suite = one_case_suite(tmp.path(), &["sim/fast"]);
+    let suite = one_case_suite(tmp.path(), "h", &["sim/fast"]);
     let out = bin()
         .args(["run", suite.to_str().unwrap(), "--sim", "--no-progress"])
         .args(["--out", "sim"])
@@ -757,7 +697,7 @@ fn a_proxy_never_breaks_loopback() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let gateway = rt.block_on(hostile(odd_handler()));
     let proxy = rt.block_on(hostile(odd_handler()));
-    let suite = one_case_suite(tmp.path(), &["h/lenient"]);
+    let suite = one_case_suite(tmp.path(), "h", &["h/lenient"]);
     let args = [
         "run",
         suite.to_str().unwrap(),

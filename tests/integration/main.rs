@@ -20,6 +20,7 @@ mod html;
 mod layering;
 mod newuser;
 mod openloop;
+mod pipes;
 mod resume;
 mod run;
 mod rundir;

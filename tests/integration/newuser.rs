@@ -13,20 +13,12 @@ use crate::common::*;
 
 const KEY: &str = "newuser-test-key";
 
-fn one_case(dir: &std::path::Path, models: &str) -> std::path::PathBuf {
-    suite_file(
-        dir,
-        "s.yaml",
-        &format!("name: s\nmodels: [{models}]\ncases:\n  - id: a\n    prompt: Hi.\n"),
-    )
-}
-
 #[test]
 fn a_sim_reached_through_gateway_is_recorded_as_simulated() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sim = rt.block_on(sim(Default::default()));
     let tmp = tempfile::tempdir().unwrap();
-    let suite = one_case(tmp.path(), "sim/fast");
+    let suite = one_case_suite(tmp.path(), "s", &["sim/fast"]);
     let res = run_gateway(
         tmp.path(),
         &sim.base_url(),
@@ -60,7 +52,7 @@ fn a_sim_reached_through_gateway_is_recorded_as_simulated() {
 #[test]
 fn a_typo_of_a_known_id_under_sim_gets_a_did_you_mean() {
     let tmp = tempfile::tempdir().unwrap();
-    let suite = one_case(tmp.path(), "openai/gpt5, sim/fast");
+    let suite = one_case_suite(tmp.path(), "s", &["openai/gpt5", "sim/fast"]);
     let res = run_sim(
         tmp.path(),
         &suite,
@@ -82,7 +74,7 @@ fn a_gateway_url_without_v1_is_told_to_add_it() {
     let sim = rt.block_on(sim(Default::default()));
     let bare = sim.base_url().trim_end_matches("/v1").to_string();
     let tmp = tempfile::tempdir().unwrap();
-    let suite = one_case(tmp.path(), "openai/gpt-5");
+    let suite = one_case_suite(tmp.path(), "s", &["openai/gpt-5"]);
     let res = run_gateway(
         tmp.path(),
         &bare,
@@ -133,7 +125,7 @@ fn a_missing_suite_is_reported_once() {
 #[test]
 fn printed_reports_end_with_a_newline() {
     let tmp = tempfile::tempdir().unwrap();
-    let suite = one_case(tmp.path(), "sim/fast");
+    let suite = one_case_suite(tmp.path(), "s", &["sim/fast"]);
     let run = tmp.path().join("run");
     let res = run_sim(tmp.path(), &suite, &run, &["--no-history"]);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
@@ -149,20 +141,12 @@ fn printed_reports_end_with_a_newline() {
 /// float noise, as a gateway's JSON may carry).
 async fn out_of_order_gateway() -> String {
     async fn chat(body: String) -> axum::response::Response {
-        use axum::response::IntoResponse;
         if body.contains("x/slow") {
             tokio::time::sleep(Duration::from_millis(400)).await;
         }
-        let content = r#"{"id":"gen_1","choices":[{"index":0,"delta":{"content":"Hello"}}]}"#;
-        let finish = r#"{"id":"gen_1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"cost":0.0004191000000000001}}"#;
-        let sse = format!("data: {content}\n\ndata: {finish}\n\ndata: [DONE]\n\n");
-        ([("content-type", "text/event-stream")], sse).into_response()
+        hello_answer("0.0004191000000000001")
     }
-    let app = axum::Router::new().route("/v1/chat/completions", post(chat));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    serve(axum::Router::new().route("/v1/chat/completions", post(chat))).await
 }
 
 #[test]
@@ -170,22 +154,13 @@ fn requests_csv_is_in_job_order_with_no_float_noise() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let url = rt.block_on(out_of_order_gateway());
     let tmp = tempfile::tempdir().unwrap();
-    let suite = one_case(tmp.path(), "x/slow, x/fast");
-    let res = run_gateway(
+    let suite = one_case_suite(tmp.path(), "s", &["x/slow", "x/fast"]);
+    let (res, rows) = run_no_catalog(
         tmp.path(),
         &url,
         KEY,
-        &[
-            suite.to_str().unwrap(),
-            "--no-catalog",
-            "--no-history",
-            "--repeat",
-            "3",
-            "--concurrency",
-            "6",
-            "--out",
-            "run",
-        ],
+        &suite,
+        &["--repeat", "3", "--concurrency", "6"],
     );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     let run = tmp.path().join("run");
@@ -195,7 +170,7 @@ fn requests_csv_is_in_job_order_with_no_float_noise() {
         (0..6).collect::<Vec<_>>(),
         "answers came out of order"
     );
-    let jobs: Vec<u64> = rows(&run).iter().map(|r| r.job).collect();
+    let jobs: Vec<u64> = rows.iter().map(|r| r.job).collect();
     assert_eq!(
         jobs,
         (0..6).collect::<Vec<_>>(),

@@ -33,14 +33,17 @@ fn constant_rate_is_met_and_latency_counts_from_the_intended_time() {
     let tmp = tempfile::tempdir().unwrap();
     let s = suite(tmp.path(), "sim/ttft-20-itl-2-tok-4-jitter-0");
     let out = tmp.path().join("run");
+    // 50 req/s for 4 s: a rate a debug build keeps on two cores shared
+    // with other builds (at 200 req/s it fell behind by seconds there, so
+    // the test measured the machine, not the schedule).
     let res = run(
         tmp.path(),
         &[
             s.to_str().unwrap(),
             "--rate",
-            "200",
+            "50",
             "--duration",
-            "5s",
+            "4s",
             "-c",
             "64",
             "--out",
@@ -48,21 +51,38 @@ fn constant_rate_is_met_and_latency_counts_from_the_intended_time() {
         ],
     );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
-    assert!(String::from_utf8_lossy(&res.stdout).contains("open loop: target 200.00 req/s"));
+    assert!(String::from_utf8_lossy(&res.stdout).contains("open loop: target 50.00 req/s"));
     let r = report(&out);
     // The last sends are due just before the end of --duration: on a busy
-    // machine one may start after it, and is then counted as not sent.
-    assert_eq!(r.sent + r.not_sent, 1000, "{r:?}");
-    assert!(r.not_sent <= 5, "{r:?}");
+    // machine those due in a stall at the very end (up to 200 ms here) start
+    // after it, and are then counted as not sent.
+    assert_eq!(r.sent + r.not_sent, 200, "{r:?}");
+    assert!(r.not_sent <= 10, "{r:?}");
+    // Send k is due k/50 s after the first and goes out late by its lag, so
+    // the span from the first send to the last is the scheduled one give or
+    // take the largest lag: within 25 ms (0.6%) on a quiet machine, wider by
+    // exactly what the recorded lags explain on a busy one. A schedule at
+    // another rate, or one that drifts, misses it.
+    let scheduled = (r.sent - 1) as f64 / 50.0;
+    let max_lag = r.send_lag_max_ms.unwrap() / 1e3;
+    assert!(
+        (r.send_span_s - scheduled).abs() <= max_lag + 0.025,
+        "sends spanned {} s, scheduled {scheduled} s, largest lag {max_lag} s: {r:?}",
+        r.send_span_s
+    );
     let achieved = r.achieved_rate.unwrap();
     assert!(
-        (achieved - 200.0).abs() <= 2.0,
-        "achieved {achieved} req/s, want 200 ± 1%"
+        (achieved - (r.sent - 1) as f64 / r.send_span_s).abs() < 1e-6,
+        "{r:?}"
+    );
+    assert!(
+        (achieved - 50.0).abs() <= 5.0,
+        "achieved {achieved} req/s, want 50 ± 10%"
     );
     let rows = rows(&out);
     assert_eq!(rows.len() as u64, r.sent, "one row per send, none dropped");
     // The plan (2 cases) is cycled: repeats keep counting up.
-    assert!(rows.iter().any(|r| r.repeat >= 497));
+    assert!(rows.iter().any(|r| r.repeat >= 94));
     for row in &rows {
         assert_eq!(row.status, Status::Ok, "{row:?}");
         let lag = row.send_lag_ms.expect("rate rows have send_lag_ms");
@@ -73,7 +93,7 @@ fn constant_rate_is_met_and_latency_counts_from_the_intended_time() {
     }
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
-    assert_eq!(meta["options"]["rate"], 200.0);
+    assert_eq!(meta["options"]["rate"], 50.0);
     // A rate run cannot be resumed: its schedule is gone.
     let res = evalgate(&["run", "--resume", out.to_str().unwrap()], tmp.path());
     assert_eq!(res.status.code(), Some(2), "{}", text(&res));

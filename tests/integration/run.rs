@@ -76,10 +76,14 @@ fn quickstart_writes_every_file_with_one_row_per_job() {
 #[test]
 fn ttft_matches_the_sims_configured_ttft_under_concurrency() {
     let tmp = tempfile::tempdir().unwrap();
+    // A TTFT of 1 s: on two cores loaded by other builds, 30 streams
+    // opened at once in a debug build start up to ~100 ms late (measured:
+    // the median moved from +10 to +110 ms); against 1 s that stays small,
+    // and the bound below can leave room for it.
     let suite = suite_file(
         tmp.path(),
         "ttft.yaml",
-        "name: ttft\nmodels: [sim/ttft-100-itl-3-tok-8-jitter-0]\ncases:\n  - id: a\n    prompt: Say hello.\n  - id: b\n    prompt: Say goodbye.\n",
+        "name: ttft\nmodels: [sim/ttft-1000-itl-3-tok-8-jitter-0]\ncases:\n  - id: a\n    prompt: Say hello.\n  - id: b\n    prompt: Say goodbye.\n",
     );
     let out = tmp.path().join("run");
     let res = run_sim(
@@ -94,18 +98,21 @@ fn ttft_matches_the_sims_configured_ttft_under_concurrency() {
     let mut ttfts: Vec<f64> = rows.iter().map(|r| r.ttft_ms.unwrap()).collect();
     ttfts.sort_by(f64::total_cmp);
     let p50 = ttfts[ttfts.len() / 2];
-    // The sim sleeps to an absolute deadline 100 ms after it got the request;
+    // The sim sleeps to an absolute deadline 1 s after it got the request;
     // the client can only see it later, never earlier.
-    assert!(ttfts[0] >= 99.0, "{ttfts:?}");
-    // A debug build sharing two cores with the other tests: allow some slack
-    // here; BENCHMARKS.md shows the release figures.
+    assert!(ttfts[0] >= 999.0, "{ttfts:?}");
+    // Within a quarter of the TTFT (+250 ms): room for a debug build
+    // sharing two loaded cores with other builds (BENCHMARKS.md shows the
+    // release figures), still short of what a client that stalls its
+    // streams under concurrency (blocking work on the runtime, one reader
+    // at a time) would add.
     assert!(
-        p50 < 130.0,
-        "median TTFT {p50} ms is far off 100 ms: {ttfts:?}"
+        p50 < 1250.0,
+        "median TTFT {p50} ms is far off 1000 ms: {ttfts:?}"
     );
     for r in &rows {
-        // 8 tokens, 3 ms apart after the first: duration ≈ 100 + 7 × 3.
-        assert!(r.duration_ms.unwrap() >= 118.0, "{r:?}");
+        // 8 tokens, 3 ms apart after the first: duration ≈ 1000 + 7 × 3.
+        assert!(r.duration_ms.unwrap() >= 1018.0, "{r:?}");
         assert_eq!(r.output_tokens, Some(8));
     }
 }

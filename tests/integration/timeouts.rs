@@ -31,10 +31,7 @@ async fn stalled_gateway() -> String {
         .route("/v1/models", get(stall))
         .route("/v1/credits", get(stall))
         .route("/v1/chat/completions", post(limited));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    serve(app).await
 }
 
 #[test]

@@ -127,6 +127,60 @@ pub fn suite_file(dir: &Path, name: &str, yaml: &str) -> PathBuf {
     path
 }
 
+/// A one-case suite `NAME.yaml` named NAME over `models`.
+pub fn one_case_suite(dir: &Path, name: &str, models: &[&str]) -> PathBuf {
+    let list = models
+        .iter()
+        .map(|m| format!("\"{m}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    suite_file(
+        dir,
+        &format!("{name}.yaml"),
+        &format!("name: {name}\nmodels: [{list}]\ncases:\n  - id: a\n    prompt: Say hello to the support team.\n"),
+    )
+}
+
+/// Serve `app` on a free loopback port; returns its base URL (`…/v1`).
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// A streamed answer "Hello" (3 prompt tokens, 1 completion token) whose
+/// `usage.cost` is `cost`, written as given.
+pub fn hello_answer(cost: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let content = r#"{"id":"gen_1","choices":[{"index":0,"delta":{"content":"Hello"}}]}"#;
+    let finish = format!(
+        r#"{{"id":"gen_1","choices":[{{"index":0,"delta":{{}},"finish_reason":"stop"}}],"usage":{{"prompt_tokens":3,"completion_tokens":1,"cost":{cost}}}}}"#
+    );
+    let sse = format!("data: {content}\n\ndata: {finish}\n\ndata: [DONE]\n\n");
+    ([("content-type", "text/event-stream")], sse).into_response()
+}
+
+/// `evalgate run SUITE --gateway URL --no-progress --no-catalog
+/// --no-history EXTRA --out run` in `dir` with `key`; the output and the
+/// rows of `dir/run`.
+pub fn run_no_catalog(
+    dir: &Path,
+    url: &str,
+    key: &str,
+    suite: &Path,
+    extra: &[&str],
+) -> (Output, Vec<RequestRow>) {
+    let mut args = vec![suite.to_str().unwrap(), "--no-catalog", "--no-history"];
+    args.extend_from_slice(extra);
+    args.extend(["--out", "run"]);
+    let out = run_gateway(dir, url, key, &args);
+    let run = dir.join("run");
+    assert!(run.join("requests.csv").exists(), "no rows: {}", text(&out));
+    let rows = rows(&run);
+    (out, rows)
+}
+
 pub fn rows(run: &Path) -> Vec<RequestRow> {
     evalgate::report::csv::read_requests(&run.join("requests.csv")).expect("requests.csv parses")
 }
