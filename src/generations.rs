@@ -4,15 +4,13 @@
 //! answer's journal line (which is written at once, for crash safety).
 //! The lookup task appends one line per looked-up request — the record, or
 //! why there is none — and the rows are joined with it when the run
-//! directory is written. The rows come in job order, the lines in
-//! completion order (nearly job order), and a line follows its answer by at
-//! most the lookup patience, so the join holds only the lines that arrived
-//! ahead of their row's turn: memory stays flat however long the run
-//! (bounded by [`MAX_AHEAD`] in any case).
+//! directory is written. The rows come in job order and the lines in the
+//! order their lookups ended, so the join indexes the file first (16 bytes
+//! a line, like the journal's own job order) and reads each row's line at
+//! its offset: a row whose lookup never ended costs nothing to look for.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -21,9 +19,6 @@ use crate::gateway::generation::{GenerationRecord, LookupFailure};
 use crate::record::{CostSource, RequestRow, ResponseRecord};
 
 pub const FILE_NAME: &str = "generations.jsonl";
-
-/// Lines read ahead of the row being joined before the join gives up on it.
-pub const MAX_AHEAD: usize = 100_000;
 
 /// A streamed cost further than this share from the record's is flagged.
 pub const COST_TOLERANCE: f64 = 0.01;
@@ -46,7 +41,7 @@ pub struct GenerationsError {
     source: io::Error,
 }
 
-/// Appends lines, flushing each (they come seconds apart per request).
+/// Appends lines; [`flush`](Self::flush) when the lookups pause and at the end.
 pub struct GenerationWriter {
     path: PathBuf,
     out: BufWriter<File>,
@@ -77,8 +72,14 @@ impl GenerationWriter {
         };
         let mut bytes = serde_json::to_vec(line).map_err(|e| err(e.into()))?;
         bytes.push(b'\n');
-        self.out.write_all(&bytes).map_err(err)?;
-        self.out.flush().map_err(err)
+        self.out.write_all(&bytes).map_err(err)
+    }
+
+    pub fn flush(&mut self) -> Result<(), GenerationsError> {
+        self.out.flush().map_err(|source| GenerationsError {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -114,19 +115,24 @@ pub fn apply(row: &mut RequestRow, rec: &GenerationRecord) {
 /// The journal's records with their generation lines applied.
 pub struct Joined<I> {
     records: I,
-    lines: Option<std::io::Lines<BufReader<File>>>,
-    ahead: HashMap<u64, GenerationLine>,
+    lines: Option<Lines>,
+}
+
+/// `generations.jsonl` by job: an index of one (job, byte offset) pair per
+/// line, 16 bytes a line, sorted, then each line read at its offset.
+struct Lines {
+    reader: BufReader<File>,
+    index: Vec<(u64, u64)>,
+    /// Index entries before this one belong to jobs already joined.
+    next: usize,
+    pos: u64,
 }
 
 /// Join `records` with `dir/generations.jsonl` (unchanged when there is none).
 pub fn join<I: Iterator<Item = ResponseRecord>>(dir: &Path, records: I) -> Joined<I> {
-    let lines = File::open(dir.join(FILE_NAME))
-        .ok()
-        .map(|f| BufReader::with_capacity(64 * 1024, f).lines());
     Joined {
         records,
-        lines,
-        ahead: HashMap::new(),
+        lines: Lines::open(&dir.join(FILE_NAME)),
     }
 }
 
@@ -135,28 +141,68 @@ pub fn exists(dir: &Path) -> bool {
     dir.join(FILE_NAME).is_file()
 }
 
-impl<I> Joined<I> {
-    fn line_for(&mut self, job: u64) -> Option<GenerationLine> {
-        if let Some(l) = self.ahead.remove(&job) {
-            return Some(l);
-        }
-        let lines = self.lines.as_mut()?;
-        while self.ahead.len() < MAX_AHEAD {
-            // A torn or unreadable line (a crash mid-write) is skipped.
-            let text = match lines.next()? {
-                Ok(t) => t,
-                Err(_) => continue,
-            };
-            let Ok(line) = serde_json::from_str::<GenerationLine>(&text) else {
-                continue;
-            };
-            if line.job == job {
-                return Some(line);
+impl Lines {
+    /// `None` when the file is absent or unreadable (the rows stay as they are).
+    fn open(path: &Path) -> Option<Lines> {
+        let mut reader = BufReader::with_capacity(64 * 1024, File::open(path).ok()?);
+        let mut index = Vec::new();
+        let mut line = String::new();
+        let mut offset = 0u64;
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line).ok()?;
+            if n == 0 {
+                break;
             }
-            self.ahead.insert(line.job, line);
+            if let Some(job) = job_of(&line) {
+                index.push((job, offset));
+            }
+            offset += n as u64;
         }
-        None
+        // Stable: of a job looked up twice, the first line stays first.
+        index.sort_by_key(|(job, _)| *job);
+        index.dedup_by_key(|(job, _)| *job);
+        reader.seek(SeekFrom::Start(0)).ok()?;
+        Some(Lines {
+            reader,
+            index,
+            next: 0,
+            pos: 0,
+        })
     }
+
+    /// The line of `job`; jobs are asked for in ascending order.
+    fn line_for(&mut self, job: u64) -> Option<GenerationLine> {
+        let skip = self.index[self.next..].partition_point(|(j, _)| *j < job);
+        self.next += skip;
+        let &(found, offset) = self.index.get(self.next)?;
+        if found != job {
+            return None;
+        }
+        self.next += 1;
+        // Relative seeks keep the read buffer when the line is in it.
+        let delta = i64::try_from(offset).ok()? - i64::try_from(self.pos).ok()?;
+        self.reader.seek_relative(delta).ok()?;
+        let mut text = String::new();
+        let n = self.reader.read_line(&mut text).ok()?;
+        self.pos = offset + n as u64;
+        // A torn or unreadable line (a crash mid-write) joins nothing.
+        serde_json::from_str(&text).ok()
+    }
+}
+
+/// The job of a line from its leading `{"job":N,` (as serde writes
+/// [`GenerationLine`]), else by parsing it.
+fn job_of(line: &str) -> Option<u64> {
+    let fast = line
+        .strip_prefix("{\"job\":")
+        .and_then(|rest| rest.split_once(','))
+        .and_then(|(n, _)| n.parse().ok());
+    fast.or_else(|| {
+        serde_json::from_str::<GenerationLine>(line)
+            .ok()
+            .map(|l| l.job)
+    })
 }
 
 impl<I: Iterator<Item = ResponseRecord>> Iterator for Joined<I> {
@@ -166,8 +212,10 @@ impl<I: Iterator<Item = ResponseRecord>> Iterator for Joined<I> {
         let mut rec = self.records.next()?;
         // Replayed and carried rows have no line here (nor need one).
         let joinable = !rec.row.cached && !rec.row.carried;
-        if joinable && rec.row.generation_id.is_some() && self.lines.is_some() {
-            let line = self.line_for(rec.row.job);
+        if let (true, Some(_), Some(lines)) =
+            (joinable, &rec.row.generation_id, self.lines.as_mut())
+        {
+            let line = lines.line_for(rec.row.job);
             if let Some(r) = line.and_then(|l| l.record) {
                 apply(&mut rec.row, &r);
             }

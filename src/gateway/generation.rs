@@ -1,8 +1,8 @@
 //! The gateway's own record of a generation (`GET {base}/generation?id=`)
 //! and its per-provider endpoint figures (`GET {base}/models/{id}/endpoints`).
 //!
-//! A record appears shortly after the generation ends (404 until then), so
-//! [`Gateway::lookup_generation`] retries a 404 with backoff for up to
+//! A record appears shortly after the generation ends (404 until then);
+//! the run's lookups (`runner::lookup`) retry a 404 for up to
 //! [`LOOKUP_PATIENCE`]. Bodies are read up to [`MAX_BODY`] bytes.
 
 use std::time::Duration;
@@ -16,10 +16,6 @@ use super::wire::NumOrStr;
 pub const MAX_BODY: usize = 256 * 1024;
 /// How long a record may take to appear before the lookup gives up.
 pub const LOOKUP_PATIENCE: Duration = Duration::from_secs(30);
-/// Wait before the first try (a record appears a moment after its answer),
-/// then after each 404, doubling up to [`MAX_WAIT`].
-const FIRST_WAIT: Duration = Duration::from_millis(250);
-const MAX_WAIT: Duration = Duration::from_secs(4);
 
 /// What evalgate keeps of a generation record.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -162,43 +158,6 @@ impl Gateway {
             native_tokens_reasoning: r.native_tokens_reasoning,
             native_tokens_cached: r.native_tokens_cached,
         }))
-    }
-
-    /// The record of `id`, waiting for it to appear: a 404 (and a 429 or
-    /// 5xx) is retried with doubling waits until `patience` has passed.
-    /// Each try holds a permit of `slots` (waits hold none), so a few
-    /// requests at a time serve any number of pending lookups.
-    pub async fn lookup_generation(
-        &self,
-        id: &str,
-        patience: Duration,
-        slots: &tokio::sync::Semaphore,
-    ) -> Result<GenerationRecord, LookupFailure> {
-        let deadline = tokio::time::Instant::now() + patience;
-        let mut wait = FIRST_WAIT;
-        tokio::time::sleep(wait).await;
-        loop {
-            let answer = {
-                let _slot = slots.acquire().await;
-                self.generation(id).await
-            };
-            let last = match answer {
-                Ok(Some(r)) => return Ok(r),
-                Ok(None) => LookupFailure::NotFound,
-                Err(GatewayError::Status {
-                    status, message, ..
-                }) if status == 429 || status >= 500 => {
-                    LookupFailure::Failed(format!("HTTP {status}: {message}"))
-                }
-                Err(e) => return Err(LookupFailure::Failed(e.to_string())),
-            };
-            let now = tokio::time::Instant::now();
-            if now + wait > deadline {
-                return Err(last);
-            }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(MAX_WAIT);
-        }
     }
 
     /// `GET {base}/models/{id}/endpoints`; `None` when the gateway has no such page.

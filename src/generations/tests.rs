@@ -79,3 +79,33 @@ fn a_record_of_another_model_marks_a_fallback() {
     assert!(r.fallback);
     assert_eq!(r.fallback_chain.as_deref(), Some("m>other"));
 }
+
+/// Lines in the order lookups ended, most rows with none (their lookups
+/// were dropped) and one torn line: every row that has a line gets it.
+#[test]
+fn rows_without_lines_cost_nothing_and_scrambled_lines_all_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = GenerationWriter::open(dir.path()).unwrap();
+    let with_line: Vec<u64> = (0..5_000u64).filter(|j| j % 7 == 3).collect();
+    // Backwards: the farthest possible from job order.
+    for &job in with_line.iter().rev() {
+        w.append(&line(job, 0.001, job as f64)).unwrap();
+    }
+    drop(w);
+    let mut file = OpenOptions::new()
+        .append(true)
+        .open(dir.path().join(FILE_NAME))
+        .unwrap();
+    file.write_all(b"{\"job\":4,\"generation_id\":\"gen_4\",\"rec")
+        .unwrap();
+    let rows: Vec<RequestRow> = join(dir.path(), (0..5_000).map(|j| rec(j, 50.0, 0.001)))
+        .map(|r| r.row)
+        .collect();
+    for row in &rows {
+        let joined = row.cost_source == CostSource::Generation;
+        assert_eq!(joined, row.job % 7 == 3, "job {}", row.job);
+        if joined {
+            assert_eq!(row.gateway_latency_ms, Some(row.job as f64));
+        }
+    }
+}
