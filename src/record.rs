@@ -428,6 +428,9 @@ pub struct RunOptions {
     /// `--no-lookup`: generation records were not looked up.
     #[serde(default, skip_serializing_if = "is_false")]
     pub no_lookup: bool,
+    /// `--lookup-wait`, ms, when not the default: each lookup's patience.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup_wait_ms: Option<u64>,
     /// `--include-fallbacks`: fallback rows count in the latency figures.
     #[serde(default, skip_serializing_if = "is_false")]
     pub include_fallbacks: bool,
