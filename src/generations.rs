@@ -84,7 +84,8 @@ impl GenerationWriter {
 
 /// Fill a row from its generation record: the gateway's cost (now the
 /// row's cost, `cost_source = generation`; a streamed cost more than 1% off
-/// is flagged), latency, generation time, provider, and a model fallback.
+/// is flagged), latency, generation time, provider, and a model fallback
+/// (a provider fallback needs the run's order: see [`join`]).
 pub fn apply(row: &mut RequestRow, rec: &GenerationRecord) {
     row.gateway_cost_usd = rec.cost_usd;
     row.gateway_latency_ms = rec.latency_ms;
@@ -116,10 +117,17 @@ pub struct Joined<I> {
     records: I,
     lines: Option<std::io::Lines<BufReader<File>>>,
     ahead: HashMap<u64, GenerationLine>,
+    first: Option<String>,
 }
 
-/// Join `records` with `dir/generations.jsonl` (unchanged when there is none).
-pub fn join<I: Iterator<Item = ResponseRecord>>(dir: &Path, records: I) -> Joined<I> {
+/// Join `records` with `dir/generations.jsonl` (unchanged when there is
+/// none). `gateway_options` are the run's: a record whose provider is not
+/// the `order[0]` they ask for marks its row a fallback.
+pub fn join<I: Iterator<Item = ResponseRecord>>(
+    dir: &Path,
+    records: I,
+    gateway_options: Option<&serde_json::Value>,
+) -> Joined<I> {
     let lines = File::open(dir.join(FILE_NAME))
         .ok()
         .map(|f| BufReader::with_capacity(64 * 1024, f).lines());
@@ -127,6 +135,7 @@ pub fn join<I: Iterator<Item = ResponseRecord>>(dir: &Path, records: I) -> Joine
         records,
         lines,
         ahead: HashMap::new(),
+        first: crate::record::first_choice(gateway_options).map(str::to_string),
     }
 }
 
@@ -170,6 +179,9 @@ impl<I: Iterator<Item = ResponseRecord>> Iterator for Joined<I> {
             let line = self.line_for(rec.row.job);
             if let Some(r) = line.and_then(|l| l.record) {
                 apply(&mut rec.row, &r);
+                if let Some(first) = &self.first {
+                    rec.row.check_first_choice(first);
+                }
             }
         }
         Some(rec)

@@ -76,16 +76,26 @@ fn all_records<'a>(
     dir: &Path,
     journal: &'a JobOrder,
     unrun: &'a Unrun<'a>,
+    gateway_options: Option<&serde_json::Value>,
 ) -> anyhow::Result<impl Iterator<Item = ResponseRecord> + 'a> {
-    Ok(by_job(journaled(dir, journal)?, unrun.records()))
+    Ok(by_job(
+        journaled(dir, journal, gateway_options)?,
+        unrun.records(),
+    ))
 }
 
-/// The journal's records by job, joined with their generation records.
+/// The journal's records by job, joined with their generation records
+/// (`gateway_options`: the run's, whose provider order they are held to).
 fn journaled<'a>(
     dir: &Path,
     journal: &'a JobOrder,
+    gateway_options: Option<&serde_json::Value>,
 ) -> anyhow::Result<impl Iterator<Item = ResponseRecord> + 'a> {
-    Ok(crate::generations::join(dir, journal.records()?))
+    Ok(crate::generations::join(
+        dir,
+        journal.records()?,
+        gateway_options,
+    ))
 }
 
 /// Write every file of the run directory; returns the summary.
@@ -97,11 +107,13 @@ pub fn write_run_dir(
     extra: &[&dyn Exporter],
 ) -> anyhow::Result<RunSummary> {
     let journal = JobOrder::build(dir)?;
+    let options = meta.gateway_options.clone();
+    let options = options.as_ref();
     let mut agg = if crate::generations::exists(dir) {
         // Generation records change costs and mark fallbacks: fold the
         // joined rows again rather than patch the live aggregate.
         let mut agg = aggregate.empty_like();
-        for rec in journaled(dir, &journal)? {
+        for rec in journaled(dir, &journal, options)? {
             agg.record(&rec);
         }
         agg
@@ -116,7 +128,7 @@ pub fn write_run_dir(
     let csv_path = dir.join("requests.csv");
     let mut csv = RequestsCsv::create(&csv_path)?;
     let mut cases = CaseOutcomes::default();
-    for rec in all_records(dir, &journal, unrun)? {
+    for rec in all_records(dir, &journal, unrun, options)? {
         cases.record(&rec.row);
         csv.write(&rec.row)?;
     }
@@ -127,8 +139,8 @@ pub fn write_run_dir(
         .map(|e| e as &dyn Exporter)
         .chain(extra.iter().copied());
     let records = || -> Result<Box<dyn Iterator<Item = ResponseRecord> + '_>, ReportError> {
-        let rows =
-            all_records(dir, &journal, unrun).map_err(|e| ReportError::Journal(e.to_string()))?;
+        let rows = all_records(dir, &journal, unrun, options)
+            .map_err(|e| ReportError::Journal(e.to_string()))?;
         Ok(Box::new(rows))
     };
     for exporter in exporters {

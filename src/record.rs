@@ -255,6 +255,28 @@ impl RequestRow {
             cache_probe: None,
         }
     }
+
+    /// The run asked for provider `first` first (`order[0]` of its gateway
+    /// options): served by another — the generation record's provider,
+    /// else the stream's — the row is a fallback, `first>served` unless the
+    /// gateway's routing already named the chain.
+    pub fn check_first_choice(&mut self, first: &str) {
+        let Some(served) = self.served_by.as_deref().or(self.provider.as_deref()) else {
+            return;
+        };
+        if served.eq_ignore_ascii_case(first) {
+            return;
+        }
+        let chain = format!("{first}>{served}");
+        self.fallback = true;
+        self.fallback_chain.get_or_insert(chain);
+    }
+}
+
+/// The provider gateway options ask for first: `order[0]`
+/// (`providerOptions.gateway.order`), if any.
+pub fn first_choice(gateway_options: Option<&serde_json::Value>) -> Option<&str> {
+    gateway_options?.get("order")?.get(0)?.as_str()
 }
 
 /// One line of `responses.jsonl`: the row, the answer, and what the

@@ -472,7 +472,8 @@ pub(crate) fn carry_passed(
         ));
     };
     let mut carried = 0;
-    for mut rec in crate::generations::join(orig, reader.flatten()) {
+    let options = meta.gateway_options.as_ref();
+    for mut rec in crate::generations::join(orig, reader.flatten(), options) {
         let failed = rec.row.status != Status::Ok || rec.row.passed == Some(false);
         if failed || done.contains(rec.row.job) {
             continue;

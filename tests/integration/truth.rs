@@ -172,6 +172,52 @@ fn a_run_joins_generation_records_and_leaves_fallbacks_out_of_latency() {
     );
 }
 
+/// The suite asks for `bedrock` first; the sim has no such provider and
+/// serves from `simcloud` (its stream's routing names no second attempt):
+/// the generation record's provider makes every row a fallback, out of the
+/// latency figures. Asking for a provider the sim has is no fallback.
+#[test]
+fn a_provider_other_than_ordered_first_is_a_fallback() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let suite = suite_file(
+        d,
+        "order.yaml",
+        "name: order\nmodels: [sim/fast]\ngateway: {order: [bedrock, simcloud]}\ncases:\n  - {id: a, prompt: one}\n  - {id: b, prompt: two}\n",
+    );
+    let go = |out: &str, extra: &[&str]| {
+        let mut args = vec!["--no-history", "--sim-generation-delay", "50ms"];
+        args.extend_from_slice(extra);
+        let res = run_sim(d, &suite, Path::new(out), &args);
+        assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+        rows(&d.join(out))
+    };
+    let rows = go("r", &[]);
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert_eq!(r.served_by.as_deref(), Some("simcloud"), "{r:?}");
+        assert!(r.fallback, "{r:?}");
+        assert_eq!(r.fallback_chain.as_deref(), Some("bedrock>simcloud"));
+    }
+    let s = summary(&d.join("r"));
+    assert_eq!(s.models[0].fallbacks, 2);
+    assert_eq!(
+        s.models[0].ttft_p50_ms, None,
+        "fallback rows are not latency samples"
+    );
+
+    // Without the record, the stream's provider says the same.
+    let rows = go("nolookup", &["--no-lookup"]);
+    assert!(rows.iter().all(|r| r.fallback && r.served_by.is_none()));
+
+    // Asked for a provider the sim has: served by it, no fallback.
+    let rows = go("backup", &["--provider-order", "backupcloud,simcloud"]);
+    for r in &rows {
+        assert_eq!(r.served_by.as_deref(), Some("backupcloud"), "{r:?}");
+        assert!(!r.fallback, "{r:?}");
+    }
+}
+
 const CACHED: &str = r#"
 name: cached
 models: [sim/fast, sim/echo]
