@@ -10,7 +10,7 @@
 //! ahead of their row's turn: memory stays flat however long the run
 //! (bounded by [`MAX_AHEAD`] in any case).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -117,16 +117,17 @@ pub struct Joined<I> {
     records: I,
     lines: Option<std::io::Lines<BufReader<File>>>,
     ahead: HashMap<u64, GenerationLine>,
-    first: Option<String>,
+    first_choice: BTreeMap<String, String>,
 }
 
 /// Join `records` with `dir/generations.jsonl` (unchanged when there is
-/// none). `gateway_options` are the run's: a record whose provider is not
-/// the `order[0]` they ask for marks its row a fallback.
+/// none), and hold each to the run's `first_choice` (`run.json`): a row
+/// served by another provider than its model's first choice — per its
+/// record, else per the stream — is a fallback.
 pub fn join<I: Iterator<Item = ResponseRecord>>(
     dir: &Path,
     records: I,
-    gateway_options: Option<&serde_json::Value>,
+    first_choice: &BTreeMap<String, String>,
 ) -> Joined<I> {
     let lines = File::open(dir.join(FILE_NAME))
         .ok()
@@ -135,7 +136,7 @@ pub fn join<I: Iterator<Item = ResponseRecord>>(
         records,
         lines,
         ahead: HashMap::new(),
-        first: crate::record::first_choice(gateway_options).map(str::to_string),
+        first_choice: first_choice.clone(),
     }
 }
 
@@ -174,15 +175,17 @@ impl<I: Iterator<Item = ResponseRecord>> Iterator for Joined<I> {
     fn next(&mut self) -> Option<ResponseRecord> {
         let mut rec = self.records.next()?;
         // Replayed and carried rows have no line here (nor need one).
-        let joinable = !rec.row.cached && !rec.row.carried;
-        if joinable && rec.row.generation_id.is_some() && self.lines.is_some() {
+        if rec.row.cached || rec.row.carried {
+            return Some(rec);
+        }
+        if rec.row.generation_id.is_some() && self.lines.is_some() {
             let line = self.line_for(rec.row.job);
             if let Some(r) = line.and_then(|l| l.record) {
                 apply(&mut rec.row, &r);
-                if let Some(first) = &self.first {
-                    rec.row.check_first_choice(first);
-                }
             }
+        }
+        if let Some(first) = self.first_choice.get(&rec.row.model) {
+            rec.row.check_first_choice(first);
         }
         Some(rec)
     }

@@ -79,7 +79,7 @@ fn load(dir: &Path) -> Result<Input, MergeError> {
     let journal = crate::generations::join(
         dir,
         journal::read_all(dir)?.into_iter(),
-        summary.run.gateway_options.as_ref(),
+        &summary.run.first_choice,
     )
     .collect();
     Ok(Input {

@@ -3,6 +3,7 @@
 //! and the reports. Every file is derived here, in one place, so an
 //! interrupted, resumed or merged run produces the same set of files.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
@@ -76,25 +77,25 @@ fn all_records<'a>(
     dir: &Path,
     journal: &'a JobOrder,
     unrun: &'a Unrun<'a>,
-    gateway_options: Option<&serde_json::Value>,
+    first_choice: &BTreeMap<String, String>,
 ) -> anyhow::Result<impl Iterator<Item = ResponseRecord> + 'a> {
     Ok(by_job(
-        journaled(dir, journal, gateway_options)?,
+        journaled(dir, journal, first_choice)?,
         unrun.records(),
     ))
 }
 
-/// The journal's records by job, joined with their generation records
-/// (`gateway_options`: the run's, whose provider order they are held to).
+/// The journal's records by job, joined with their generation records and
+/// held to the run's first-choice providers.
 fn journaled<'a>(
     dir: &Path,
     journal: &'a JobOrder,
-    gateway_options: Option<&serde_json::Value>,
+    first_choice: &BTreeMap<String, String>,
 ) -> anyhow::Result<impl Iterator<Item = ResponseRecord> + 'a> {
     Ok(crate::generations::join(
         dir,
         journal.records()?,
-        gateway_options,
+        first_choice,
     ))
 }
 
@@ -107,11 +108,12 @@ pub fn write_run_dir(
     extra: &[&dyn Exporter],
 ) -> anyhow::Result<RunSummary> {
     let journal = JobOrder::build(dir)?;
-    let options = meta.gateway_options.clone();
-    let options = options.as_ref();
-    let mut agg = if crate::generations::exists(dir) {
-        // Generation records change costs and mark fallbacks: fold the
-        // joined rows again rather than patch the live aggregate.
+    let options = meta.first_choice.clone();
+    let options = &options;
+    let mut agg = if crate::generations::exists(dir) || !options.is_empty() {
+        // Generation records change costs and mark fallbacks (so does the
+        // provider order): fold the joined rows again rather than patch
+        // the live aggregate.
         let mut agg = aggregate.empty_like();
         for rec in journaled(dir, &journal, options)? {
             agg.record(&rec);

@@ -1,7 +1,9 @@
 //! Unit tests of `generations`.
 
 use super::*;
-use crate::record::{ErrorKind, JobKey, Status};
+use std::collections::BTreeMap;
+
+use crate::record::{first_choice, provider_order, ErrorKind, JobKey, Status};
 
 fn rec(job: u64, ttft: f64, cost: f64) -> ResponseRecord {
     let key = JobKey {
@@ -56,7 +58,7 @@ fn lines_out_of_order_join_their_rows_and_flag_cost_mismatches() {
             rec(2, 70.0, 0.0035),
         ]
         .into_iter(),
-        None,
+        &BTreeMap::new(),
     )
     .map(|r| r.row)
     .collect();
@@ -82,25 +84,36 @@ fn a_record_of_another_model_marks_a_fallback() {
 }
 
 #[test]
-fn a_record_of_another_provider_than_ordered_first_marks_a_fallback() {
+fn a_row_served_by_another_provider_than_its_first_choice_is_a_fallback() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = GenerationWriter::open(dir.path()).unwrap();
     for job in 0..3 {
         w.append(&line(job, 0.001, 40.0)).unwrap();
     }
     drop(w);
-    let join_with = |order: serde_json::Value| -> Vec<RequestRow> {
+    let join_with = |first: &str| -> Vec<RequestRow> {
         let mut routed = rec(2, 50.0, 0.001);
         routed.row.fallback = true;
         routed.row.fallback_chain = Some("x>p".into());
-        let records = vec![rec(0, 50.0, 0.001), rec(1, 50.0, 0.001), routed];
-        let options = serde_json::json!({ "order": order, "user": "u" });
-        join(dir.path(), records.into_iter(), Some(&options))
+        let mut no_record = rec(3, 50.0, 0.001);
+        no_record.row.provider = Some("vertex".into());
+        let mut replayed = rec(4, 50.0, 0.001);
+        replayed.row.cached = true;
+        replayed.row.provider = Some("vertex".into());
+        let records = vec![
+            rec(0, 50.0, 0.001),
+            rec(1, 50.0, 0.001),
+            routed,
+            no_record,
+            replayed,
+        ];
+        let first = BTreeMap::from([("m".to_string(), first.to_string())]);
+        join(dir.path(), records.into_iter(), &first)
             .map(|r| r.row)
             .collect()
     };
-    // The records say `p` served; the run asked for `bedrock` first.
-    let rows = join_with(serde_json::json!(["bedrock", "p"]));
+    // The records say `p` served model `m`, whose first choice is `bedrock`.
+    let rows = join_with("bedrock");
     assert!(rows[0].fallback && rows[1].fallback);
     assert_eq!(rows[0].fallback_chain.as_deref(), Some("bedrock>p"));
     assert_eq!(
@@ -108,25 +121,43 @@ fn a_record_of_another_provider_than_ordered_first_marks_a_fallback() {
         Some("x>p"),
         "the gateway's own chain stands"
     );
-    // Asked for `p` first (names compare without case): no fallback.
-    let rows = join_with(serde_json::json!(["P", "bedrock"]));
+    assert_eq!(
+        rows[3].fallback_chain.as_deref(),
+        Some("bedrock>vertex"),
+        "no record: the stream's provider"
+    );
+    assert!(
+        !rows[4].fallback,
+        "a replayed answer was judged when recorded"
+    );
+    // First choice `p` (names compare without case): no fallback.
+    let rows = join_with("P");
     assert!(!rows[0].fallback && !rows[1].fallback);
 }
 
 #[test]
-fn the_streamed_provider_counts_when_there_is_no_record() {
+fn the_first_choice_is_the_first_of_the_order_that_serves_the_model() {
+    let order = ["anthropic", "bedrock", "vertex"];
+    // gemini: only vertex serves it; gpt-5: none of them.
+    assert_eq!(
+        first_choice(&order, Some(&["Vertex", "google"])),
+        Some("vertex")
+    );
+    assert_eq!(first_choice(&order, Some(&["openai", "azure"])), None);
+    assert_eq!(
+        first_choice(&order, None),
+        Some("anthropic"),
+        "not known: order[0]"
+    );
+    assert_eq!(first_choice(&[], None), None);
+    let opts = serde_json::json!({"order": ["a", "b"], "only": ["c"]});
+    assert_eq!(provider_order(Some(&opts)), ["a", "b"]);
+    assert!(provider_order(Some(&serde_json::json!({"only": ["a"]}))).is_empty());
+}
+
+#[test]
+fn a_row_without_any_provider_is_left_alone() {
     let mut r = rec(0, 50.0, 0.001).row;
     r.check_first_choice("bedrock");
-    assert!(!r.fallback, "no provider known: nothing to say");
-    r.provider = Some("vertex".into());
-    r.check_first_choice("bedrock");
-    assert_eq!(r.fallback_chain.as_deref(), Some("bedrock>vertex"));
-    assert_eq!(
-        crate::record::first_choice(Some(&serde_json::json!({"order": ["a", "b"]}))),
-        Some("a")
-    );
-    assert_eq!(
-        crate::record::first_choice(Some(&serde_json::json!({"only": ["a"]}))),
-        None
-    );
+    assert!(!r.fallback);
 }

@@ -147,7 +147,7 @@ pub(super) fn build_record(
         (Some(s), Some(n)) if n > 0 && s.as_secs_f64() > 0.0 => Some(n as f64 / s.as_secs_f64()),
         _ => None,
     };
-    let mut row = RequestRow {
+    let row = RequestRow {
         job: key.job,
         suite: ctx.suite.name.clone(),
         case_id: case.id.clone(),
@@ -191,9 +191,6 @@ pub(super) fn build_record(
         cache_probe: case.probe,
         ..RequestRow::skipped(key, "", "", "", crate::record::ErrorKind::Cancelled)
     };
-    if let Some(first) = crate::record::first_choice(ctx.suite.gateway.as_ref()) {
-        row.check_first_choice(first);
-    }
     // Judged here, from the values just measured: a few comparisons.
     let row = RequestRow {
         slo_met: ctx.slo.met(&row),

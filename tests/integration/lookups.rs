@@ -4,6 +4,7 @@
 //! gateway error (the route does not exist), the pending lookups end and
 //! later ones are not sent, and the run says so. One record found anywhere
 //! keeps every lookup going. Proven by counting what a test gateway saw.
+//! And a record's provider is held to the suite's provider order.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -91,14 +92,16 @@ async fn gateway(at_once: u64, answer: fn(u64) -> Answer) -> TestGateway {
     TestGateway { url, looked_up }
 }
 
+const SUITE: &str = "name: l\nmodels: [t/a]\ncases:\n  - {id: a, prompt: hi}\n";
+
 /// Five answers of one model; returns stdout and the run directory's
 /// `generations.jsonl`.
 fn run_five(tmp: &std::path::Path, url: &str, extra: &[&str]) -> (String, String) {
-    let suite = suite_file(
-        tmp,
-        "l.yaml",
-        "name: l\nmodels: [t/a]\ncases:\n  - {id: a, prompt: hi}\n",
-    );
+    run_five_of(tmp, url, SUITE, extra)
+}
+
+fn run_five_of(tmp: &std::path::Path, url: &str, yaml: &str, extra: &[&str]) -> (String, String) {
+    let suite = suite_file(tmp, "l.yaml", yaml);
     let mut args = vec![
         suite.to_str().unwrap(),
         "--no-catalog",
@@ -194,5 +197,31 @@ fn a_zero_wait_looks_nothing_up() {
     assert!(
         jsonl.is_empty() && !out.contains("generation records"),
         "{out}"
+    );
+}
+
+/// The stream names no provider and the gateway has no endpoints page: the
+/// suite's `order[0]` is the first choice, and the records' provider `p`
+/// makes every row a fallback, out of the latency figures.
+#[test]
+fn a_record_of_another_provider_than_ordered_first_is_a_fallback() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let gw = rt.block_on(gateway(5, |_| Answer::Record));
+    let tmp = tempfile::tempdir().unwrap();
+    let yaml = SUITE.replace("cases:", "gateway: {order: [bedrock, p]}\ncases:");
+    let (out, _) = run_five_of(tmp.path(), &gw.url, &yaml, &[]);
+    assert!(out.contains("generation records: 5 found"), "{out}");
+    let run = tmp.path().join("r");
+    for r in rows(&run) {
+        assert_eq!(r.provider, None, "the stream named none: {r:?}");
+        assert_eq!(r.served_by.as_deref(), Some("p"));
+        assert_eq!(r.fallback_chain.as_deref(), Some("bedrock>p"), "{r:?}");
+    }
+    let s = summary(&run);
+    assert_eq!(s.run.first_choice["t/a"], "bedrock");
+    assert_eq!(s.models[0].fallbacks, 5);
+    assert_eq!(
+        s.models[0].ttft_p50_ms, None,
+        "fallback rows are not latency samples"
     );
 }

@@ -172,18 +172,20 @@ fn a_run_joins_generation_records_and_leaves_fallbacks_out_of_latency() {
     );
 }
 
-/// The suite asks for `bedrock` first; the sim has no such provider and
-/// serves from `simcloud` (its stream's routing names no second attempt):
-/// the generation record's provider makes every row a fallback, out of the
-/// latency figures. Asking for a provider the sim has is no fallback.
+/// A provider order is held per model to the providers that serve it (the
+/// sim's endpoints list `simcloud` and `backupcloud` for every model):
+/// `bedrock`, which serves none, is skipped by the sim and by the rule, so
+/// `sim/fast` served by `backupcloud` is no fallback; `sim/fast-fallback`,
+/// whose first choice `backupcloud` fails, is one. An order none of whose
+/// providers serves the model does not concern it.
 #[test]
-fn a_provider_other_than_ordered_first_is_a_fallback() {
+fn a_provider_order_is_held_to_the_providers_that_serve_the_model() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let suite = suite_file(
         d,
         "order.yaml",
-        "name: order\nmodels: [sim/fast]\ngateway: {order: [bedrock, simcloud]}\ncases:\n  - {id: a, prompt: one}\n  - {id: b, prompt: two}\n",
+        "name: order\nmodels: [sim/fast, sim/fast-fallback]\ngateway: {order: [bedrock, backupcloud]}\ncases:\n  - {id: a, prompt: one}\n  - {id: b, prompt: two}\n",
     );
     let go = |out: &str, extra: &[&str]| {
         let mut args = vec!["--no-history", "--sim-generation-delay", "50ms"];
@@ -193,29 +195,27 @@ fn a_provider_other_than_ordered_first_is_a_fallback() {
         rows(&d.join(out))
     };
     let rows = go("r", &[]);
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 4);
     for r in &rows {
-        assert_eq!(r.served_by.as_deref(), Some("simcloud"), "{r:?}");
-        assert!(r.fallback, "{r:?}");
-        assert_eq!(r.fallback_chain.as_deref(), Some("bedrock>simcloud"));
+        if r.model == "sim/fast" {
+            assert_eq!(r.served_by.as_deref(), Some("backupcloud"), "{r:?}");
+            assert!(!r.fallback, "{r:?}");
+        } else {
+            assert_eq!(r.served_by.as_deref(), Some("simcloud"), "{r:?}");
+            assert_eq!(r.fallback_chain.as_deref(), Some("backupcloud>simcloud"));
+        }
     }
     let s = summary(&d.join("r"));
-    assert_eq!(s.models[0].fallbacks, 2);
-    assert_eq!(
-        s.models[0].ttft_p50_ms, None,
-        "fallback rows are not latency samples"
-    );
+    let first = &s.run.first_choice;
+    assert_eq!(first["sim/fast"], "backupcloud", "{first:?}");
+    assert_eq!((s.models[0].fallbacks, s.models[1].fallbacks), (0, 2));
+    assert!(s.models[0].ttft_p50_ms.is_some());
 
-    // Without the record, the stream's provider says the same.
-    let rows = go("nolookup", &["--no-lookup"]);
-    assert!(rows.iter().all(|r| r.fallback && r.served_by.is_none()));
-
-    // Asked for a provider the sim has: served by it, no fallback.
-    let rows = go("backup", &["--provider-order", "backupcloud,simcloud"]);
-    for r in &rows {
-        assert_eq!(r.served_by.as_deref(), Some("backupcloud"), "{r:?}");
-        assert!(!r.fallback, "{r:?}");
-    }
+    // No provider of the order serves these models: no first choice.
+    let rows = go("none", &["--provider-order", "bedrock,vertex"]);
+    let plain: Vec<_> = rows.iter().filter(|r| r.model == "sim/fast").collect();
+    assert!(plain.iter().all(|r| !r.fallback), "{plain:?}");
+    assert!(summary(&d.join("none")).run.first_choice.is_empty());
 }
 
 const CACHED: &str = r#"
