@@ -108,14 +108,14 @@ pub fn write_run_dir(
     extra: &[&dyn Exporter],
 ) -> anyhow::Result<RunSummary> {
     let journal = JobOrder::build(dir)?;
-    let options = meta.first_choice.clone();
-    let options = &options;
-    let mut agg = if crate::generations::exists(dir) || !options.is_empty() {
+    let first_choice = meta.first_choice.clone();
+    let first_choice = &first_choice;
+    let mut agg = if crate::generations::exists(dir) || !first_choice.is_empty() {
         // Generation records change costs and mark fallbacks (so does the
         // provider order): fold the joined rows again rather than patch
         // the live aggregate.
         let mut agg = aggregate.empty_like();
-        for rec in journaled(dir, &journal, options)? {
+        for rec in journaled(dir, &journal, first_choice)? {
             agg.record(&rec);
         }
         agg
@@ -130,7 +130,7 @@ pub fn write_run_dir(
     let csv_path = dir.join("requests.csv");
     let mut csv = RequestsCsv::create(&csv_path)?;
     let mut cases = CaseOutcomes::default();
-    for rec in all_records(dir, &journal, unrun, options)? {
+    for rec in all_records(dir, &journal, unrun, first_choice)? {
         cases.record(&rec.row);
         csv.write(&rec.row)?;
     }
@@ -141,7 +141,7 @@ pub fn write_run_dir(
         .map(|e| e as &dyn Exporter)
         .chain(extra.iter().copied());
     let records = || -> Result<Box<dyn Iterator<Item = ResponseRecord> + '_>, ReportError> {
-        let rows = all_records(dir, &journal, unrun, options)
+        let rows = all_records(dir, &journal, unrun, first_choice)
             .map_err(|e| ReportError::Journal(e.to_string()))?;
         Ok(Box::new(rows))
     };

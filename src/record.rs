@@ -256,10 +256,10 @@ impl RequestRow {
         }
     }
 
-    /// The run asked for provider `first` first (`order[0]` of its gateway
-    /// options): served by another — the generation record's provider,
-    /// else the stream's — the row is a fallback, `first>served` unless the
-    /// gateway's routing already named the chain.
+    /// The provider order sends this row's model to `first` first (see
+    /// [`first_choice`]): served by another — the generation record's
+    /// provider, else the stream's — the row is a fallback, `first>served`
+    /// unless the gateway's routing already named the chain.
     pub fn check_first_choice(&mut self, first: &str) {
         let Some(served) = self.served_by.as_deref().or(self.provider.as_deref()) else {
             return;
