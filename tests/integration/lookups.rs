@@ -86,10 +86,10 @@ async fn gateway(at_once: u64, answer: fn(u64) -> Answer) -> TestGateway {
     let app = axum::Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/v1/generation", get(lookup));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    TestGateway { url, looked_up }
+    TestGateway {
+        url: serve(app).await,
+        looked_up,
+    }
 }
 
 const SUITE: &str = "name: l\nmodels: [t/a]\ncases:\n  - {id: a, prompt: hi}\n";
