@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::gateway::{ChatRequest, Gateway, Outcome};
+use crate::gateway::{ChatRequest, ChatWatch, Gateway, Outcome};
 use crate::record::Usage;
 
 /// The default store, relative to the working directory.
@@ -238,13 +238,21 @@ impl ResponseCache {
     }
 
     /// Answer `req`: from the store when replaying a hit, else by sending
-    /// it (and storing a successful answer when recording).
-    pub async fn chat(&self, gateway: &Gateway, req: &ChatRequest, send: SendId) -> Answered {
+    /// it (and storing a successful answer when recording). `watch` hears
+    /// of the first token and retries of a request sent, as with
+    /// [`Gateway::chat_watched`]; of a replayed one, nothing.
+    pub async fn chat(
+        &self,
+        gateway: &Gateway,
+        req: &ChatRequest,
+        send: SendId,
+        watch: &mut dyn ChatWatch,
+    ) -> Answered {
         let key = match gateway.chat_body(req) {
             Ok(body) if self.mode != CacheMode::Off => self.key(&req.model, &body, send),
             _ => {
                 return Answered {
-                    outcome: gateway.chat(req).await,
+                    outcome: gateway.chat_watched(req, watch).await,
                     replayed: false,
                 }
             }
@@ -258,7 +266,7 @@ impl ResponseCache {
                 };
             }
         }
-        let outcome = gateway.chat(req).await;
+        let outcome = gateway.chat_watched(req, watch).await;
         if outcome.error.is_none() {
             self.write(&key, &outcome);
         }

@@ -295,6 +295,11 @@ pub struct RunArgs {
     /// after the answers (no gateway cost, latency or provider per row).
     #[arg(long)]
     pub no_lookup: bool,
+    /// How long each generation record may take to appear (default 30s; 0 =
+    /// --no-lookup). A gateway that answers 404 to every lookup for this
+    /// long, with no record found, is taken to keep none: the rest are skipped.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub lookup_wait: Option<std::time::Duration>,
     /// Count rows served by a gateway fallback in the latency figures too.
     #[arg(long)]
     pub include_fallbacks: bool,

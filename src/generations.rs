@@ -9,6 +9,7 @@
 //! a line, like the journal's own job order) and reads each row's line at
 //! its offset: a row whose lookup never ended costs nothing to look for.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -85,7 +86,8 @@ impl GenerationWriter {
 
 /// Fill a row from its generation record: the gateway's cost (now the
 /// row's cost, `cost_source = generation`; a streamed cost more than 1% off
-/// is flagged), latency, generation time, provider, and a model fallback.
+/// is flagged), latency, generation time, provider, and a model fallback
+/// (a provider fallback needs the run's order: see [`join`]).
 pub fn apply(row: &mut RequestRow, rec: &GenerationRecord) {
     row.gateway_cost_usd = rec.cost_usd;
     row.gateway_latency_ms = rec.latency_ms;
@@ -116,6 +118,7 @@ pub fn apply(row: &mut RequestRow, rec: &GenerationRecord) {
 pub struct Joined<I> {
     records: I,
     lines: Option<Lines>,
+    first_choice: BTreeMap<String, String>,
 }
 
 /// `generations.jsonl` by job: an index of one (job, byte offset) pair per
@@ -128,11 +131,19 @@ struct Lines {
     pos: u64,
 }
 
-/// Join `records` with `dir/generations.jsonl` (unchanged when there is none).
-pub fn join<I: Iterator<Item = ResponseRecord>>(dir: &Path, records: I) -> Joined<I> {
+/// Join `records` with `dir/generations.jsonl` (unchanged when there is
+/// none), and hold each to the run's `first_choice` (`run.json`): a row
+/// served by another provider than its model's first choice — per its
+/// record, else per the stream — is a fallback.
+pub fn join<I: Iterator<Item = ResponseRecord>>(
+    dir: &Path,
+    records: I,
+    first_choice: &BTreeMap<String, String>,
+) -> Joined<I> {
     Joined {
         records,
         lines: Lines::open(&dir.join(FILE_NAME)),
+        first_choice: first_choice.clone(),
     }
 }
 
@@ -211,14 +222,17 @@ impl<I: Iterator<Item = ResponseRecord>> Iterator for Joined<I> {
     fn next(&mut self) -> Option<ResponseRecord> {
         let mut rec = self.records.next()?;
         // Replayed and carried rows have no line here (nor need one).
-        let joinable = !rec.row.cached && !rec.row.carried;
-        if let (true, Some(_), Some(lines)) =
-            (joinable, &rec.row.generation_id, self.lines.as_mut())
-        {
+        if rec.row.cached || rec.row.carried {
+            return Some(rec);
+        }
+        if let (Some(_), Some(lines)) = (&rec.row.generation_id, self.lines.as_mut()) {
             let line = lines.line_for(rec.row.job);
             if let Some(r) = line.and_then(|l| l.record) {
                 apply(&mut rec.row, &r);
             }
+        }
+        if let Some(first) = self.first_choice.get(&rec.row.model) {
+            rec.row.check_first_choice(first);
         }
         Some(rec)
     }

@@ -73,13 +73,20 @@ fn load(dir: &Path) -> Result<Input, MergeError> {
     if !dir.join("summary.json").is_file() {
         return Err(not_run("it has no summary.json"));
     }
+    let summary = report::read_summary(&dir.join("summary.json"))?;
+    // Generation records are joined in, so the merged journal holds the
+    // rows as the shard's requests.csv has them.
+    let journal = crate::generations::join(
+        dir,
+        journal::read_all(dir)?.into_iter(),
+        &summary.run.first_choice,
+    )
+    .collect();
     Ok(Input {
         dir: dir.to_path_buf(),
-        summary: report::read_summary(&dir.join("summary.json"))?,
+        summary,
         rows: report::read_requests(&dir.join("requests.csv"))?,
-        // Generation records are joined in, so the merged journal holds
-        // the rows as the shard's requests.csv has them.
-        journal: crate::generations::join(dir, journal::read_all(dir)?.into_iter()).collect(),
+        journal,
     })
 }
 

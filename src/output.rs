@@ -3,6 +3,7 @@
 //! and the reports. Every file is derived here, in one place, so an
 //! interrupted, resumed or merged run produces the same set of files.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
@@ -76,16 +77,26 @@ fn all_records<'a>(
     dir: &Path,
     journal: &'a JobOrder,
     unrun: &'a Unrun<'a>,
+    first_choice: &BTreeMap<String, String>,
 ) -> anyhow::Result<impl Iterator<Item = ResponseRecord> + 'a> {
-    Ok(by_job(journaled(dir, journal)?, unrun.records()))
+    Ok(by_job(
+        journaled(dir, journal, first_choice)?,
+        unrun.records(),
+    ))
 }
 
-/// The journal's records by job, joined with their generation records.
+/// The journal's records by job, joined with their generation records and
+/// held to the run's first-choice providers.
 fn journaled<'a>(
     dir: &Path,
     journal: &'a JobOrder,
+    first_choice: &BTreeMap<String, String>,
 ) -> anyhow::Result<impl Iterator<Item = ResponseRecord> + 'a> {
-    Ok(crate::generations::join(dir, journal.records()?))
+    Ok(crate::generations::join(
+        dir,
+        journal.records()?,
+        first_choice,
+    ))
 }
 
 /// Write every file of the run directory; returns the summary.
@@ -97,11 +108,14 @@ pub fn write_run_dir(
     extra: &[&dyn Exporter],
 ) -> anyhow::Result<RunSummary> {
     let journal = JobOrder::build(dir)?;
-    let mut agg = if crate::generations::exists(dir) {
-        // Generation records change costs and mark fallbacks: fold the
-        // joined rows again rather than patch the live aggregate.
+    let first_choice = meta.first_choice.clone();
+    let first_choice = &first_choice;
+    let mut agg = if crate::generations::exists(dir) || !first_choice.is_empty() {
+        // Generation records change costs and mark fallbacks (so does the
+        // provider order): fold the joined rows again rather than patch
+        // the live aggregate.
         let mut agg = aggregate.empty_like();
-        for rec in journaled(dir, &journal)? {
+        for rec in journaled(dir, &journal, first_choice)? {
             agg.record(&rec);
         }
         agg
@@ -116,7 +130,7 @@ pub fn write_run_dir(
     let csv_path = dir.join("requests.csv");
     let mut csv = RequestsCsv::create(&csv_path)?;
     let mut cases = CaseOutcomes::default();
-    for rec in all_records(dir, &journal, unrun)? {
+    for rec in all_records(dir, &journal, unrun, first_choice)? {
         cases.record(&rec.row);
         csv.write(&rec.row)?;
     }
@@ -127,8 +141,8 @@ pub fn write_run_dir(
         .map(|e| e as &dyn Exporter)
         .chain(extra.iter().copied());
     let records = || -> Result<Box<dyn Iterator<Item = ResponseRecord> + '_>, ReportError> {
-        let rows =
-            all_records(dir, &journal, unrun).map_err(|e| ReportError::Journal(e.to_string()))?;
+        let rows = all_records(dir, &journal, unrun, first_choice)
+            .map_err(|e| ReportError::Journal(e.to_string()))?;
         Ok(Box::new(rows))
     };
     for exporter in exporters {

@@ -255,6 +255,45 @@ impl RequestRow {
             cache_probe: None,
         }
     }
+
+    /// The provider order sends this row's model to `first` first (see
+    /// [`first_choice`]): served by another — the generation record's
+    /// provider, else the stream's — the row is a fallback, `first>served`
+    /// unless the gateway's routing already named the chain.
+    pub fn check_first_choice(&mut self, first: &str) {
+        let Some(served) = self.served_by.as_deref().or(self.provider.as_deref()) else {
+            return;
+        };
+        if served.eq_ignore_ascii_case(first) {
+            return;
+        }
+        let chain = format!("{first}>{served}");
+        self.fallback = true;
+        self.fallback_chain.get_or_insert(chain);
+    }
+}
+
+/// The provider order of gateway options (`providerOptions.gateway.order`).
+pub fn provider_order(gateway_options: Option<&serde_json::Value>) -> Vec<&str> {
+    gateway_options
+        .and_then(|o| o.get("order"))
+        .and_then(serde_json::Value::as_array)
+        .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The provider of `order` a model's requests go to first: the first one
+/// that serves the model (`serving`: the providers of its endpoints page;
+/// a gateway skips the others), or `order[0]` when that is not known.
+/// `None` when none of them serves it: the order does not concern it.
+pub fn first_choice<'a>(order: &[&'a str], serving: Option<&[&str]>) -> Option<&'a str> {
+    match serving {
+        Some(serving) => order
+            .iter()
+            .copied()
+            .find(|p| serving.iter().any(|s| s.eq_ignore_ascii_case(p))),
+        None => order.first().copied(),
+    }
 }
 
 /// One line of `responses.jsonl`: the row, the answer, and what the
@@ -352,6 +391,10 @@ pub struct RunMeta {
     pub model_params: std::collections::BTreeMap<String, crate::record::Params>,
     /// `providerOptions.gateway` sent with every request, if any.
     pub gateway_options: Option<serde_json::Value>,
+    /// Per model, the provider the gateway options' `order` sends it to
+    /// first (see [`first_choice`]); a row served by another is a fallback.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub first_choice: std::collections::BTreeMap<String, String>,
     /// Why the run ended early, if it did: `budget`, `max_requests`, `interrupted`.
     pub stopped_by: Option<String>,
     /// The evalgate build that wrote the run (absent in runs of older builds).
@@ -428,6 +471,9 @@ pub struct RunOptions {
     /// `--no-lookup`: generation records were not looked up.
     #[serde(default, skip_serializing_if = "is_false")]
     pub no_lookup: bool,
+    /// `--lookup-wait`, ms, when not the default: each lookup's patience.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup_wait_ms: Option<u64>,
     /// `--include-fallbacks`: fallback rows count in the latency figures.
     #[serde(default, skip_serializing_if = "is_false")]
     pub include_fallbacks: bool,

@@ -10,7 +10,6 @@ use crate::cmd::run_config::RunConfig;
 use crate::cmd::run_print;
 use crate::cmd::run_setup::{self, on_worker, Prepared};
 use crate::exit;
-use crate::gateway::generation::LOOKUP_PATIENCE;
 use crate::journal::{JournalReader, JournalWriter};
 use crate::metrics::Aggregate;
 use crate::output::{self, Unrun};
@@ -75,13 +74,13 @@ pub(crate) async fn run_one(cfg: &RunConfig) -> anyhow::Result<i32> {
 /// lookup and cache lines to print after the table.
 async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<(RunOutcome, Vec<String>)> {
     let (aggregate, done, already, journal) = journal_state(cfg, run)?;
-    let lookups = match cfg.no_lookup {
-        true => None,
-        false => Some(Lookups::start(
+    let lookups = match cfg.looks_up() {
+        true => Some(Lookups::start(
             run.endpoint.gateway.clone(),
             &run.dir,
-            LOOKUP_PATIENCE,
+            cfg.lookup_wait,
         )?),
+        false => None,
     };
     let plan = run.plan;
     let expected = cfg
@@ -134,7 +133,7 @@ async fn execute(cfg: &RunConfig, run: &mut Prepared) -> anyhow::Result<(RunOutc
         // interrupted run waits no longer than its grace period.
         let wait = match outcome.stopped_by {
             Some(StopReason::Interrupted) => cfg.grace,
-            _ => LOOKUP_PATIENCE + std::time::Duration::from_secs(5),
+            _ => cfg.lookup_wait + std::time::Duration::from_secs(5),
         };
         notes.push(l.finish(wait).await.line());
     }

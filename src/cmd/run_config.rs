@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::cache::CacheMode;
 use crate::cli::RunArgs;
+use crate::gateway::generation::LOOKUP_PATIENCE;
 use crate::history::{HistoryRows, HistoryTarget};
 use crate::plan::Shard;
 use crate::record::{RunMeta, RunOptions, Slo};
@@ -42,6 +43,7 @@ pub const RESUME_MAY_CHANGE: &[&str] = &[
     "--wide",
     "--history-rows",
     "--no-lookup",
+    "--lookup-wait",
     "--strict",
 ];
 
@@ -106,6 +108,8 @@ pub struct RunConfig {
     pub sim_generation_delay: Duration,
     /// `--no-lookup`: no generation records.
     pub no_lookup: bool,
+    /// `--lookup-wait`: how long each record may take to appear.
+    pub lookup_wait: Duration,
     /// `--include-fallbacks`: fallback rows count in the latency figures.
     pub include_fallbacks: bool,
     /// `--cache` and `--strict`.
@@ -171,6 +175,7 @@ impl RunConfig {
             history_rows: args.history_rows,
             sim_generation_delay: args.sim_generation_delay,
             no_lookup: args.no_lookup,
+            lookup_wait: args.lookup_wait.unwrap_or(LOOKUP_PATIENCE),
             include_fallbacks: args.include_fallbacks,
             cache: args.cache,
             strict: args.strict,
@@ -237,6 +242,10 @@ impl RunConfig {
             history_rows: now.history_rows,
             sim_generation_delay: now.sim_generation_delay,
             no_lookup: now.no_lookup || o.no_lookup,
+            lookup_wait: now
+                .lookup_wait
+                .or(ms(o.lookup_wait_ms))
+                .unwrap_or(LOOKUP_PATIENCE),
             include_fallbacks: o.include_fallbacks,
             cache: o
                 .cache
@@ -306,10 +315,18 @@ impl RunConfig {
             max_answer_bytes: self.max_answer_bytes.map(|n| n as u64),
             proxy_loopback: self.proxy_loopback,
             no_lookup: self.no_lookup,
+            lookup_wait_ms: (self.lookup_wait != LOOKUP_PATIENCE)
+                .then_some(self.lookup_wait.as_millis() as u64),
             include_fallbacks: self.include_fallbacks,
             cache: (self.cache != CacheMode::Off)
                 .then(|| format!("{:?}", self.cache).to_lowercase()),
         }
+    }
+
+    /// Whether generation records are looked up: not with `--no-lookup`
+    /// nor `--lookup-wait 0`.
+    pub fn looks_up(&self) -> bool {
+        !self.no_lookup && !self.lookup_wait.is_zero()
     }
 
     /// Answer bytes kept per request: `--max-answer-bytes`, else the

@@ -387,7 +387,10 @@ pub(crate) async fn prepare(
     }
     let mut meta = match resume {
         Some((_, meta)) => meta,
-        None => new_meta(cfg, &suite, &models, &endpoint, plan.len()),
+        None => RunMeta {
+            first_choice: first_choices(&endpoint.gateway, &models, &suite).await,
+            ..new_meta(cfg, &suite, &models, &endpoint, plan.len())
+        },
     };
     meta.stopped_by = None;
     meta.ended_at = None;
@@ -442,6 +445,33 @@ pub(crate) fn response_cache(
     Ok(Some(Arc::new(cache)))
 }
 
+/// Per model, the provider the gateway options' `order` sends it to first:
+/// the first of the order its `/models/{id}/endpoints` page lists, or
+/// `order[0]` when the gateway has no such page for it. Nothing when there
+/// is no order (and no request).
+async fn first_choices(
+    gateway: &Gateway,
+    models: &[String],
+    suite: &Suite,
+) -> std::collections::BTreeMap<String, String> {
+    let order = crate::record::provider_order(suite.gateway.as_ref());
+    if order.is_empty() {
+        return Default::default();
+    }
+    let pages = futures::future::join_all(models.iter().map(|m| gateway.endpoints(m))).await;
+    let mut out = std::collections::BTreeMap::new();
+    for (model, page) in models.iter().zip(pages) {
+        let serving: Option<Vec<&str>> = match &page {
+            Ok(Some(eps)) => Some(eps.iter().map(|e| e.provider.as_str()).collect()),
+            _ => None,
+        };
+        if let Some(first) = crate::record::first_choice(&order, serving.as_deref()) {
+            out.insert(model.clone(), first.to_string());
+        }
+    }
+    out
+}
+
 /// `--rerun-failed`: the original run's passed rows go into this run's
 /// journal first, marked `carried`, so only its failed, erred and unrun jobs
 /// are sent and the new run directory still holds every job.
@@ -472,7 +502,7 @@ pub(crate) fn carry_passed(
         ));
     };
     let mut carried = 0;
-    for mut rec in crate::generations::join(orig, reader.flatten()) {
+    for mut rec in crate::generations::join(orig, reader.flatten(), &meta.first_choice) {
         let failed = rec.row.status != Status::Ok || rec.row.passed == Some(false);
         if failed || done.contains(rec.row.job) {
             continue;
@@ -551,6 +581,7 @@ fn new_meta(
             ..cfg.options()
         },
         gateway_options: suite.gateway.clone(),
+        first_choice: Default::default(),
         stopped_by: None,
         build: Some(crate::build_info::current()),
     }

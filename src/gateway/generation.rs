@@ -1,9 +1,11 @@
 //! The gateway's own record of a generation (`GET {base}/generation?id=`)
 //! and its per-provider endpoint figures (`GET {base}/models/{id}/endpoints`).
 //!
-//! A record appears shortly after the generation ends (404 until then);
-//! the run's lookups (`runner::lookup`) retry a 404 for up to
-//! [`LOOKUP_PATIENCE`]. Bodies are read up to [`MAX_BODY`] bytes.
+//! A record appears shortly after the generation ends (404 until then); a
+//! gateway that keeps no records (OpenAI, LiteLLM, vLLM) answers 404 too,
+//! often with a body that is no gateway error at all. [`Gateway::generation`]
+//! tells the three apart and makes one request; waiting and giving up is the
+//! caller's (`runner/lookup.rs`). Bodies are read up to [`MAX_BODY`] bytes.
 
 use std::time::Duration;
 
@@ -14,7 +16,8 @@ use super::wire::NumOrStr;
 
 /// Largest body accepted from either endpoint.
 pub const MAX_BODY: usize = 256 * 1024;
-/// How long a record may take to appear before the lookup gives up.
+/// How long a record may take to appear before a lookup gives up
+/// (`--lookup-wait`'s default).
 pub const LOOKUP_PATIENCE: Duration = Duration::from_secs(30);
 
 /// What evalgate keeps of a generation record.
@@ -37,12 +40,27 @@ pub struct GenerationRecord {
     pub native_tokens_cached: Option<u64>,
 }
 
+/// What `GET /generation?id=` answered.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Generation {
+    Found(GenerationRecord),
+    /// 404 with a gateway error object (`{"error": {...}}`): no record yet.
+    NotYet,
+    /// 404 with any other body (`{"detail":"Not Found"}`, HTML, nothing):
+    /// the gateway has no such route, so it keeps no records.
+    NoRoute,
+}
+
 /// Why a lookup ended without a record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LookupFailure {
-    /// Still 404 after [`LOOKUP_PATIENCE`].
+    /// Still 404 after the lookup's patience (`--lookup-wait`).
     NotFound,
+    /// The gateway has no `/generation` route (a 404 that is no gateway error).
+    NoRoute,
+    /// Ended early: the run had found that the gateway keeps no records.
+    GaveUp,
     /// Another HTTP status, a transport error or an unreadable body.
     Failed(String),
 }
@@ -130,23 +148,25 @@ fn num(v: &Option<NumOrStr>) -> Option<f64> {
 }
 
 impl Gateway {
-    /// `GET {base}/generation?id=`: the record, or `None` while it is not there (404).
-    pub async fn generation(&self, id: &str) -> Result<Option<GenerationRecord>, GatewayError> {
+    /// `GET {base}/generation?id=`, once: the record, or why there is none.
+    pub async fn generation(&self, id: &str) -> Result<Generation, GatewayError> {
         let mut url =
             reqwest::Url::parse(&self.url("generation")).map_err(|e| GatewayError::InvalidUrl {
                 url: self.base_url().to_string(),
                 reason: e.to_string(),
             })?;
         url.query_pairs_mut().append_pair("id", id);
-        let Some(body) = self.get_bounded(url, MAX_BODY).await? else {
-            return Ok(None);
+        let body = match self.get_bounded(url, MAX_BODY).await? {
+            Got::Body(b) => b,
+            Got::Missing(b) if super::wire::is_error_object(&b) => return Ok(Generation::NotYet),
+            Got::Missing(_) => return Ok(Generation::NoRoute),
         };
         let raw: RecordBody = serde_json::from_slice(&body).map_err(|e| GatewayError::Parse {
             url: self.url("generation"),
             message: e.to_string(),
         })?;
         let r = raw.data;
-        Ok(Some(GenerationRecord {
+        Ok(Generation::Found(GenerationRecord {
             cost_usd: num(&r.total_cost),
             latency_ms: num(&r.latency),
             generation_ms: num(&r.generation_time),
@@ -167,7 +187,7 @@ impl Gateway {
             url: self.base_url().to_string(),
             reason: e.to_string(),
         })?;
-        let Some(body) = self.get_bounded(url, MAX_BODY).await? else {
+        let Got::Body(body) = self.get_bounded(url, MAX_BODY).await? else {
             return Ok(None);
         };
         let raw: EndpointsBody =
@@ -192,12 +212,8 @@ impl Gateway {
         ))
     }
 
-    /// GET `url`: the body (at most `max` bytes), or `None` on 404.
-    async fn get_bounded(
-        &self,
-        url: reqwest::Url,
-        max: usize,
-    ) -> Result<Option<bytes::Bytes>, GatewayError> {
+    /// GET `url`: the body (at most `max` bytes), of a 2xx or of a 404.
+    async fn get_bounded(&self, url: reqwest::Url, max: usize) -> Result<Got, GatewayError> {
         let shown = format!(
             "{}://{}{}",
             url.scheme(),
@@ -225,7 +241,7 @@ impl Gateway {
             body.extend_from_slice(&chunk);
         }
         if status == 404 {
-            return Ok(None);
+            return Ok(Got::Missing(body.into()));
         }
         if !(200..300).contains(&status) {
             return Err(GatewayError::Status {
@@ -234,6 +250,12 @@ impl Gateway {
                 message: self.scrub(&super::wire::error_message(&body)),
             });
         }
-        Ok(Some(body.into()))
+        Ok(Got::Body(body.into()))
     }
+}
+
+/// A bounded GET's body: a 2xx's, or a 404's.
+enum Got {
+    Body(bytes::Bytes),
+    Missing(bytes::Bytes),
 }

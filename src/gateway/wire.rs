@@ -79,6 +79,18 @@ pub(crate) enum ErrorDetail {
     Text(String),
 }
 
+/// Whether `body` is a gateway's JSON error, `{"error": {...}}` (an object,
+/// not a bare string): a 404 with one is the gateway's answer, a 404 with
+/// anything else (`{"detail":"Not Found"}`, HTML) a route it does not have.
+pub(crate) fn is_error_object(body: &[u8]) -> bool {
+    matches!(
+        serde_json::from_slice::<ErrorBody>(body),
+        Ok(ErrorBody {
+            error: ErrorDetail::Object { .. }
+        })
+    )
+}
+
 /// The message of an HTTP error body: the JSON error's message (with its
 /// type/code when given), else the body text itself, trimmed.
 pub(crate) fn error_message(body: &[u8]) -> String {

@@ -1,7 +1,9 @@
 //! Unit tests of `generations`.
 
 use super::*;
-use crate::record::{ErrorKind, JobKey, Status};
+use std::collections::BTreeMap;
+
+use crate::record::{first_choice, provider_order, ErrorKind, JobKey, Status};
 
 fn rec(job: u64, ttft: f64, cost: f64) -> ResponseRecord {
     let key = JobKey {
@@ -56,6 +58,7 @@ fn lines_out_of_order_join_their_rows_and_flag_cost_mismatches() {
             rec(2, 70.0, 0.0035),
         ]
         .into_iter(),
+        &BTreeMap::new(),
     )
     .map(|r| r.row)
     .collect();
@@ -98,9 +101,13 @@ fn rows_without_lines_cost_nothing_and_scrambled_lines_all_join() {
         .unwrap();
     file.write_all(b"{\"job\":4,\"generation_id\":\"gen_4\",\"rec")
         .unwrap();
-    let rows: Vec<RequestRow> = join(dir.path(), (0..5_000).map(|j| rec(j, 50.0, 0.001)))
-        .map(|r| r.row)
-        .collect();
+    let rows: Vec<RequestRow> = join(
+        dir.path(),
+        (0..5_000).map(|j| rec(j, 50.0, 0.001)),
+        &BTreeMap::new(),
+    )
+    .map(|r| r.row)
+    .collect();
     for row in &rows {
         let joined = row.cost_source == CostSource::Generation;
         assert_eq!(joined, row.job % 7 == 3, "job {}", row.job);
@@ -108,4 +115,83 @@ fn rows_without_lines_cost_nothing_and_scrambled_lines_all_join() {
             assert_eq!(row.gateway_latency_ms, Some(row.job as f64));
         }
     }
+}
+
+#[test]
+fn a_row_served_by_another_provider_than_its_first_choice_is_a_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = GenerationWriter::open(dir.path()).unwrap();
+    for job in 0..3 {
+        w.append(&line(job, 0.001, 40.0)).unwrap();
+    }
+    drop(w);
+    let join_with = |first: &str| -> Vec<RequestRow> {
+        let mut routed = rec(2, 50.0, 0.001);
+        routed.row.fallback = true;
+        routed.row.fallback_chain = Some("x>p".into());
+        let mut no_record = rec(3, 50.0, 0.001);
+        no_record.row.provider = Some("vertex".into());
+        let mut replayed = rec(4, 50.0, 0.001);
+        replayed.row.cached = true;
+        replayed.row.provider = Some("vertex".into());
+        let records = vec![
+            rec(0, 50.0, 0.001),
+            rec(1, 50.0, 0.001),
+            routed,
+            no_record,
+            replayed,
+        ];
+        let first = BTreeMap::from([("m".to_string(), first.to_string())]);
+        join(dir.path(), records.into_iter(), &first)
+            .map(|r| r.row)
+            .collect()
+    };
+    // The records say `p` served model `m`, whose first choice is `bedrock`.
+    let rows = join_with("bedrock");
+    assert!(rows[0].fallback && rows[1].fallback);
+    assert_eq!(rows[0].fallback_chain.as_deref(), Some("bedrock>p"));
+    assert_eq!(
+        rows[2].fallback_chain.as_deref(),
+        Some("x>p"),
+        "the gateway's own chain stands"
+    );
+    assert_eq!(
+        rows[3].fallback_chain.as_deref(),
+        Some("bedrock>vertex"),
+        "no record: the stream's provider"
+    );
+    assert!(
+        !rows[4].fallback,
+        "a replayed answer was judged when recorded"
+    );
+    // First choice `p` (names compare without case): no fallback.
+    let rows = join_with("P");
+    assert!(!rows[0].fallback && !rows[1].fallback);
+}
+
+#[test]
+fn the_first_choice_is_the_first_of_the_order_that_serves_the_model() {
+    let order = ["anthropic", "bedrock", "vertex"];
+    // gemini: only vertex serves it; gpt-5: none of them.
+    assert_eq!(
+        first_choice(&order, Some(&["Vertex", "google"])),
+        Some("vertex")
+    );
+    assert_eq!(first_choice(&order, Some(&["openai", "azure"])), None);
+    assert_eq!(
+        first_choice(&order, None),
+        Some("anthropic"),
+        "not known: order[0]"
+    );
+    assert_eq!(first_choice(&[], None), None);
+    let opts = serde_json::json!({"order": ["a", "b"], "only": ["c"]});
+    assert_eq!(provider_order(Some(&opts)), ["a", "b"]);
+    assert!(provider_order(Some(&serde_json::json!({"only": ["a"]}))).is_empty());
+}
+
+#[test]
+fn a_row_without_any_provider_is_left_alone() {
+    let mut r = rec(0, 50.0, 0.001).row;
+    r.check_first_choice("bedrock");
+    assert!(!r.fallback);
 }

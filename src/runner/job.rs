@@ -22,7 +22,8 @@ pub(super) fn ms(d: Duration) -> f64 {
 
 /// Run job `key`; with job events on, tell the collector over `tx` when it
 /// starts, retries and sees its first token. With `--cache`, the answer may
-/// come from the response cache instead (`cached` on the row).
+/// come from the response cache instead (`cached` on the row): it started,
+/// but no token arrived and nothing was retried.
 pub(crate) async fn run_job(
     shared: &Shared,
     key: JobKey,
@@ -31,14 +32,12 @@ pub(crate) async fn run_job(
 ) -> ResponseRecord {
     let ctx = &shared.ctx;
     let request = request_for(ctx, key);
-    let (outcome, replayed) = if ctx.cache.is_some() {
-        send(ctx, &request, send_id(ctx, key)).await
-    } else if shared.job_events {
+    let (outcome, replayed) = if shared.job_events {
         let _ = tx.send(Msg::Job(JobEvent::Started { key, queue })).await;
         let mut watch = JobWatch { key, tx };
-        (ctx.gateway.chat_watched(&request, &mut watch).await, false)
+        send_watched(ctx, &request, send_id(ctx, key), &mut watch).await
     } else {
-        (ctx.gateway.chat(&request).await, false)
+        send(ctx, &request, send_id(ctx, key)).await
     };
     let mut record = build_record(ctx, key, queue, outcome);
     record.row.cached = replayed;
@@ -76,12 +75,23 @@ pub fn send_id(ctx: &RunContext, key: JobKey) -> SendId {
 
 /// Send `request`, or answer it from the response cache; true when replayed.
 pub(super) async fn send(ctx: &RunContext, request: &ChatRequest, id: SendId) -> (Outcome, bool) {
+    send_watched(ctx, request, id, &mut ()).await
+}
+
+/// [`send`], telling `watch` of the first token and retries of a request
+/// that goes to the gateway (a replayed answer has neither).
+async fn send_watched(
+    ctx: &RunContext,
+    request: &ChatRequest,
+    id: SendId,
+    watch: &mut dyn ChatWatch,
+) -> (Outcome, bool) {
     match &ctx.cache {
         Some(c) => {
-            let a = c.chat(&ctx.gateway, request, id).await;
+            let a = c.chat(&ctx.gateway, request, id, watch).await;
             (a.outcome, a.replayed)
         }
-        None => (ctx.gateway.chat(request).await, false),
+        None => (ctx.gateway.chat_watched(request, watch).await, false),
     }
 }
 

@@ -12,6 +12,14 @@
 //! are in flight, so memory stays flat however fast answers arrive. Nothing
 //! here is on the timed path: a full queue drops the lookup (counted)
 //! rather than wait.
+//!
+//! Many OpenAI-compatible gateways keep no generation records at all, and
+//! their 404 looks like a record not there yet. So the lookups of a run give
+//! up together ([`NoRecords`]): once one lookup has waited its whole
+//! patience with nothing but 404s while no lookup of the run has found a
+//! record, or as soon as a 404 is not a gateway error (no such route), the
+//! waiting lookups end at once and later ones are not sent. One record found
+//! anywhere turns this off.
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
@@ -21,10 +29,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use crate::gateway::generation::{GenerationRecord, LookupFailure};
+use crate::gateway::generation::{Generation, GenerationRecord, LookupFailure};
 use crate::gateway::{Gateway, GatewayError};
 use crate::generations::{GenerationLine, GenerationWriter, GenerationsError};
 
@@ -40,30 +48,95 @@ pub const FIRST_WAIT: Duration = Duration::from_millis(1500);
 /// Longest wait between two tries.
 const MAX_WAIT: Duration = Duration::from_secs(8);
 
+/// Why a run took its gateway to keep no generation records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoRecords {
+    /// A lookup saw only 404s for its whole patience and no lookup of the
+    /// run had found a record.
+    Waited(Duration),
+    /// `GET /generation` answered a 404 that is no gateway error: the
+    /// gateway has no such route.
+    NoRoute,
+}
+
 /// What the lookups did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LookupStats {
     pub found: u64,
+    /// Still 404 after the patience, or ended by a [`NoRecords`] verdict.
     pub not_found: u64,
     pub failed: u64,
     /// Not looked up: the queue was full, or the run ended first.
     pub dropped: u64,
+    /// Not sent: the gateway had been found to keep no records.
+    pub unsent: u64,
+    /// Set when the run gave up on the gateway's records.
+    pub no_records: Option<NoRecords>,
+    /// Each lookup's patience (`--lookup-wait`).
+    pub patience: Duration,
 }
 
 impl LookupStats {
-    /// `generation records: 40 found, 2 not found` for the run's last lines.
+    /// `generation records: 40 found, 2 not found within 30 s` for the
+    /// run's last lines; with a hint when the gateway keeps no records.
     pub fn line(&self) -> String {
+        let not_found = match self.no_records {
+            Some(_) => "not found".to_string(),
+            None => format!("not found within {} s", self.patience.as_secs_f64()),
+        };
         let mut parts = vec![format!("{} found", self.found)];
         for (n, what) in [
-            (self.not_found, "not found within 30 s"),
+            (self.not_found, not_found.as_str()),
             (self.failed, "failed"),
             (self.dropped, "not looked up"),
+            (self.unsent, "not sent"),
         ] {
             if n > 0 {
                 parts.push(format!("{n} {what}"));
             }
         }
-        format!("generation records: {}", parts.join(", "))
+        let mut line = format!("generation records: {}", parts.join(", "));
+        if let Some(why) = self.no_records {
+            let seen = match why {
+                NoRecords::Waited(p) => {
+                    format!("GET /generation answered 404 for {} s", p.as_secs_f64())
+                }
+                NoRecords::NoRoute => "it has no GET /generation".to_string(),
+            };
+            line.push_str(&format!(
+                "; this gateway keeps no generation records ({seen}); --no-lookup skips them"
+            ));
+        }
+        line
+    }
+}
+
+/// What the lookups of one run have learned of the gateway.
+#[derive(Debug, Default)]
+struct Verdict {
+    /// A record was found: the gateway keeps them, never give up.
+    found: bool,
+    /// Set once, when the gateway is taken to keep no records.
+    none: Option<NoRecords>,
+}
+
+impl Verdict {
+    fn found_one(&mut self) {
+        self.found = true;
+    }
+
+    /// Take the gateway to keep no records, unless a record was found; the
+    /// first reason stands. True when this call gave up.
+    fn give_up(&mut self, why: NoRecords) -> bool {
+        let first = !self.found && self.none.is_none();
+        if first {
+            self.none = Some(why);
+        }
+        first
+    }
+
+    fn given_up(&self) -> Option<NoRecords> {
+        self.none
     }
 }
 
@@ -73,6 +146,7 @@ pub struct Lookups {
     dropped: Arc<AtomicU64>,
     stats: oneshot::Receiver<LookupStats>,
     stop: oneshot::Sender<()>,
+    patience: Duration,
 }
 
 impl Lookups {
@@ -91,7 +165,11 @@ impl Lookups {
             gateway,
             writer,
             patience,
-            stats: LookupStats::default(),
+            stats: LookupStats {
+                patience,
+                ..LookupStats::default()
+            },
+            verdict: Verdict::default(),
         };
         let spawned = std::thread::Builder::new()
             .name("evalgate-lookups".into())
@@ -114,6 +192,7 @@ impl Lookups {
             dropped: Arc::new(AtomicU64::new(0)),
             stats,
             stop,
+            patience,
         })
     }
 
@@ -134,15 +213,20 @@ impl Lookups {
             dropped,
             mut stats,
             stop,
+            patience,
         } = self;
         drop(tx);
         let mut out = match tokio::time::timeout(wait, &mut stats).await {
-            Ok(done) => done.unwrap_or_default(),
+            Ok(done) => done.ok(),
             Err(_) => {
                 let _ = stop.send(());
-                stats.await.unwrap_or_default()
+                stats.await.ok()
             }
-        };
+        }
+        .unwrap_or(LookupStats {
+            patience,
+            ..LookupStats::default()
+        });
         out.dropped += dropped.load(Ordering::Relaxed);
         out
     }
@@ -156,6 +240,8 @@ struct Waiting {
     /// The wait after this try, should it find nothing.
     wait: Duration,
     give_up: Instant,
+    /// Every answer so far was a 404 (no 429 or 5xx).
+    only_404: bool,
 }
 
 // Ordered by due time, earliest first out of the (max-)heap.
@@ -185,9 +271,15 @@ impl Eq for Waiting {}
 /// What one try came to.
 enum Tried {
     Found(GenerationRecord),
-    /// Not there yet (404), or a 429 or 5xx: try again later.
-    Again(LookupFailure),
+    /// Not there yet (a 404 that is a gateway error).
+    NotYet,
+    /// A 404 that is no gateway error: no such route.
+    NoRoute,
+    /// A 429 or 5xx: try again later.
+    Busy(String),
     Failed(String),
+    /// Ended unanswered: the run gave up on the records meanwhile.
+    GaveUp,
 }
 
 struct Task {
@@ -195,6 +287,7 @@ struct Task {
     writer: GenerationWriter,
     patience: Duration,
     stats: LookupStats,
+    verdict: Verdict,
 }
 
 impl Task {
@@ -205,6 +298,8 @@ impl Task {
     ) -> LookupStats {
         let mut waiting: BinaryHeap<Waiting> = BinaryHeap::new();
         let mut trying = FuturesUnordered::new();
+        // Flips when the run gives up on the records: tries in flight end.
+        let (gave_up, gave_up_rx) = watch::channel(false);
         let mut open = true;
         loop {
             if !open && waiting.is_empty() && trying.is_empty() {
@@ -216,15 +311,18 @@ impl Task {
                 next = rx.recv(), if open => match next {
                     // Too many waiting: this one is not looked up (its row
                     // keeps the streamed figures).
+                    Some(_) if self.verdict.given_up().is_some() => self.stats.unsent += 1,
                     Some(_) if waiting.len() + trying.len() >= PENDING => self.stats.dropped += 1,
                     Some((job, id)) => {
                         let now = Instant::now();
                         waiting.push(Waiting {
-                            due: now + FIRST_WAIT.min(self.patience),
+                            // A short patience still gets two tries.
+                            due: now + FIRST_WAIT.min(self.patience / 2),
                             job,
                             id,
                             wait: FIRST_WAIT.min(MAX_WAIT),
                             give_up: now + self.patience,
+                            only_404: true,
                         });
                     }
                     None => open = false,
@@ -234,8 +332,12 @@ impl Task {
                     while trying.len() < CONCURRENCY && waiting.peek().is_some_and(|w| w.due <= now) {
                         let w = waiting.pop().expect("peeked");
                         let gw = self.gateway.clone();
+                        let mut gave_up = gave_up_rx.clone();
                         trying.push(async move {
-                            let tried = try_once(&gw, &w.id).await;
+                            let tried = tokio::select! {
+                                t = try_once(&gw, &w.id) => t,
+                                _ = gave_up.wait_for(|g| *g) => Tried::GaveUp,
+                            };
                             (w, tried)
                         });
                     }
@@ -243,6 +345,14 @@ impl Task {
                 Some((w, tried)) = trying.next(), if !trying.is_empty() => {
                     if let Some(again) = self.settle(w, tried) {
                         waiting.push(again);
+                    }
+                    if self.verdict.given_up().is_some() {
+                        gave_up.send_replace(true);
+                        // The others would only wait for nothing.
+                        for w in std::mem::take(&mut waiting).into_vec() {
+                            self.stats.not_found += 1;
+                            self.write(w.job, w.id, None, Some(LookupFailure::GaveUp));
+                        }
                     }
                     if trying.is_empty() {
                         self.flush();
@@ -255,35 +365,56 @@ impl Task {
             }
         }
         self.flush();
+        self.stats.no_records = self.verdict.given_up();
         self.stats
     }
 
     /// Write what a try found, or put the lookup back to wait.
     fn settle(&mut self, mut w: Waiting, tried: Tried) -> Option<Waiting> {
-        let (record, error) = match tried {
+        let again = match tried {
             Tried::Found(rec) => {
+                self.verdict.found_one();
                 self.stats.found += 1;
-                (Some(rec), None)
+                self.write(w.job, w.id, Some(rec), None);
+                return None;
             }
-            Tried::Again(why) => {
-                let now = Instant::now();
-                if now + w.wait <= w.give_up {
-                    w.due = now + w.wait;
-                    w.wait = (w.wait * 2).min(MAX_WAIT);
-                    return Some(w);
-                }
-                match why {
-                    LookupFailure::NotFound => self.stats.not_found += 1,
-                    _ => self.stats.failed += 1,
-                }
-                (None, Some(why))
+            Tried::NoRoute if !self.verdict.found => {
+                self.verdict.give_up(NoRecords::NoRoute);
+                self.stats.not_found += 1;
+                self.write(w.job, w.id, None, Some(LookupFailure::NoRoute));
+                return None;
+            }
+            Tried::GaveUp => {
+                self.stats.not_found += 1;
+                self.write(w.job, w.id, None, Some(LookupFailure::GaveUp));
+                return None;
+            }
+            Tried::NotYet | Tried::NoRoute => LookupFailure::NotFound,
+            Tried::Busy(message) => {
+                w.only_404 = false;
+                LookupFailure::Failed(message)
             }
             Tried::Failed(message) => {
                 self.stats.failed += 1;
-                (None, Some(LookupFailure::Failed(message)))
+                self.write(w.job, w.id, None, Some(LookupFailure::Failed(message)));
+                return None;
             }
         };
-        self.write(w.job, w.id, record, error);
+        let now = Instant::now();
+        if self.verdict.given_up().is_none() && now < w.give_up {
+            // The last try falls on the end of the patience.
+            w.due = (now + w.wait).min(w.give_up);
+            w.wait = (w.wait * 2).min(MAX_WAIT);
+            return Some(w);
+        }
+        if w.only_404 {
+            self.verdict.give_up(NoRecords::Waited(self.patience));
+        }
+        match again {
+            LookupFailure::NotFound => self.stats.not_found += 1,
+            _ => self.stats.failed += 1,
+        }
+        self.write(w.job, w.id, None, Some(again));
         None
     }
 
@@ -315,13 +446,12 @@ impl Task {
 /// One `GET /generation?id=`.
 async fn try_once(gateway: &Gateway, id: &str) -> Tried {
     match gateway.generation(id).await {
-        Ok(Some(rec)) => Tried::Found(rec),
-        Ok(None) => Tried::Again(LookupFailure::NotFound),
+        Ok(Generation::Found(rec)) => Tried::Found(rec),
+        Ok(Generation::NotYet) => Tried::NotYet,
+        Ok(Generation::NoRoute) => Tried::NoRoute,
         Err(GatewayError::Status {
             status, message, ..
-        }) if status == 429 || status >= 500 => {
-            Tried::Again(LookupFailure::Failed(format!("HTTP {status}: {message}")))
-        }
+        }) if status == 429 || status >= 500 => Tried::Busy(format!("HTTP {status}: {message}")),
         Err(e) => Tried::Failed(e.to_string()),
     }
 }
@@ -384,3 +514,6 @@ impl super::RunSubscriber for Submitter {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

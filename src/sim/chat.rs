@@ -31,7 +31,8 @@ pub struct ChatRequest {
     pub stream: bool,
     /// `include_usage: false` suppresses usage in streams.
     pub stream_options: Option<StreamOptions>,
-    /// Gateway routing options; `gateway.order[0]` is echoed as the provider.
+    /// Gateway routing options; `gateway.order` picks the provider (see
+    /// [`generation::Route`]).
     #[serde(rename = "providerOptions")]
     pub provider_options: Option<Value>,
     /// Function tools the model may call.
@@ -370,11 +371,7 @@ pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
         .and_then(|o| o.include_usage)
         .unwrap_or(true)
         || !req.stream;
-    let provider = if fallback {
-        generation::BACKUP.to_string()
-    } else {
-        provider(req)
-    };
+    let route = generation::Route::of(req.provider_options.as_ref(), fallback);
     let cached = profile.cached_for(prompt).max(cache.read).min(prompt);
     let tokens = Tokens {
         prompt,
@@ -383,12 +380,12 @@ pub fn plan(req: &ChatRequest, inp: PlanInputs<'_>) -> Plan {
         cached,
         written: cache.written.min(prompt - cached),
     };
-    let routing = generation::routing(&req.model, &provider, fallback);
+    let routing = route.routing(&req.model);
     let (usage, cost) = usage(cfg, profile, tokens, routing, include && !faults.no_usage);
     let facts = Facts {
         id: id.clone(),
         model: req.model.clone(),
-        provider,
+        provider: route.served.to_string(),
         prompt,
         completion: tokens.completion,
         reasoning: tokens.reasoning,
@@ -476,15 +473,6 @@ fn structured(req: &ChatRequest, last_user: &str, seed: u64) -> Option<Content> 
         return Some(Content::Fixed(word_chunks(&text)));
     }
     None
-}
-
-fn provider(req: &ChatRequest) -> String {
-    req.provider_options
-        .as_ref()
-        .and_then(|p| p.pointer("/gateway/order/0"))
-        .and_then(Value::as_str)
-        .unwrap_or("simcloud")
-        .to_string()
 }
 
 /// Token counts of one answer.

@@ -22,9 +22,9 @@ pub const MIN_CACHE_TOKENS: u64 = 1024;
 /// A model id ending in this is served by the second provider after the
 /// first one failed, as a gateway fallback.
 pub const FALLBACK_SUFFIX: &str = "-fallback";
-/// The provider that serves every request, and the one a fallback lands on.
+/// The provider that serves a request unless the order asks for another.
 pub const PRIMARY: &str = "simcloud";
-/// The provider a `-fallback` model is served by.
+/// The other provider: a `-fallback` model's when `simcloud` fails.
 pub const BACKUP: &str = "backupcloud";
 
 /// The facts of one generation, as its record reports them.
@@ -177,21 +177,51 @@ pub fn failover_penalty(ttft_scale: f64) -> Duration {
     Duration::from_secs_f64((0.150 * ttft_scale).clamp(0.0, 60.0))
 }
 
-/// `provider_metadata.gateway.routing` as the gateway marks it.
-pub fn routing(model: &str, provider: &str, fallback: bool) -> Value {
-    if fallback {
+/// Which provider a request goes to first and which one serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub first: &'static str,
+    pub served: &'static str,
+}
+
+impl Route {
+    /// Honour `providerOptions.gateway.order` as a gateway does: the first
+    /// provider of the order the sim has, skipping the ones it does not
+    /// (they do not serve this model), else `simcloud`. A `-fallback`
+    /// model's first provider fails and the other one serves.
+    pub fn of(provider_options: Option<&Value>, fallback: bool) -> Route {
+        let first = provider_options
+            .and_then(|p| p.pointer("/gateway/order"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .find_map(|name| [PRIMARY, BACKUP].into_iter().find(|p| *p == name))
+            .unwrap_or(PRIMARY);
+        let other = if first == PRIMARY { BACKUP } else { PRIMARY };
+        Route {
+            first,
+            served: if fallback { other } else { first },
+        }
+    }
+
+    /// `provider_metadata.gateway.routing` as the gateway marks it. The
+    /// providers of the order the sim skipped are not mentioned: only the
+    /// generation record's provider shows the order was not followed.
+    pub fn routing(&self, model: &str) -> Value {
+        if self.first == self.served {
+            return json!({"originalModelId": model, "resolvedProvider": self.first, "finalProvider": self.served});
+        }
         json!({
             "originalModelId": model,
-            "resolvedProvider": PRIMARY,
-            "finalProvider": BACKUP,
-            "fallbacksAvailable": [BACKUP],
+            "resolvedProvider": self.first,
+            "finalProvider": self.served,
+            "fallbacksAvailable": [self.served],
             "attempts": [
-                {"provider": PRIMARY, "success": false},
-                {"provider": BACKUP, "success": true}
+                {"provider": self.first, "success": false},
+                {"provider": self.served, "success": true}
             ]
         })
-    } else {
-        json!({"originalModelId": model, "resolvedProvider": provider, "finalProvider": provider})
     }
 }
 

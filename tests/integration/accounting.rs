@@ -213,16 +213,19 @@ fn routing_options_reach_the_gateway_and_the_summary() {
         &out,
         &[
             "--provider-order",
-            "bedrock,anthropic",
+            "backupcloud,anthropic",
             "--gateway-tags",
             "ci",
         ],
     );
     assert_eq!(res.status.code(), Some(0), "{}", text(&res));
     // The sim serves from the first provider in the order it was sent.
-    assert_eq!(rows(&out)[0].provider.as_deref(), Some("bedrock"));
+    assert_eq!(rows(&out)[0].provider.as_deref(), Some("backupcloud"));
     let opts = summary(&out).run.gateway_options.unwrap();
-    assert_eq!(opts["order"], serde_json::json!(["bedrock", "anthropic"]));
+    assert_eq!(
+        opts["order"],
+        serde_json::json!(["backupcloud", "anthropic"])
+    );
     assert_eq!(opts["user"], "team-a");
     assert_eq!(opts["tags"], serde_json::json!(["ci"]));
 }

@@ -1,13 +1,16 @@
 //! The runner's events, seen by a subscriber of the test's own: each job's
 //! start, first token and finish arrive in that order, a retry is an attempt
 //! event, a stop is announced once, the aggregate lent with each event
-//! already counts it, and a failing subscriber stops the run. The run goes
-//! through `runner::execute` against the sim over loopback HTTP.
+//! already counts it, and a failing subscriber stops the run; with a
+//! response cache, a replayed answer starts and finishes with no first
+//! token. The run goes through `runner::execute` against the sim over
+//! loopback HTTP.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use evalgate::cache::{CacheMode, ResponseCache};
 use evalgate::gateway::{Gateway, GatewayConfig, RetryPolicy};
 use evalgate::journal::JournalError;
 use evalgate::metrics::Aggregate;
@@ -123,6 +126,17 @@ async fn run(
     max_requests: Option<u64>,
     subscribers: Vec<Box<dyn RunSubscriber>>,
 ) -> RunOutcome {
+    run_cached(models, cases, max_requests, None, subscribers).await
+}
+
+/// [`run`] with a response cache.
+async fn run_cached(
+    models: &[&str],
+    cases: u32,
+    max_requests: Option<u64>,
+    cache: Option<Arc<ResponseCache>>,
+    subscribers: Vec<Box<dyn RunSubscriber>>,
+) -> RunOutcome {
     let server = sim(SimConfig::default()).await;
     let case_yaml: String = (0..cases)
         .map(|i| format!("  - id: c{i}\n    prompt: Say hello number {i}.\n"))
@@ -156,7 +170,7 @@ async fn run(
         ramp_up: None,
         models: models.clone(),
         slo: Default::default(),
-        cache: None,
+        cache,
     };
     let aggregate = Aggregate::new(&models);
     runner::execute(ctx, aggregate, DoneSet::new(plan.total()), subscribers).await
@@ -290,4 +304,71 @@ async fn a_failing_subscriber_stops_the_run_and_hears_no_more() {
         .count();
     assert!(finished < 8, "no new jobs after the stop: {other_log:?}");
     assert_eq!(other_log.last(), Some(&Seen::Finish));
+}
+
+/// With a response cache, a request that goes to the gateway starts, gets
+/// its first token and finishes; a replayed answer starts and finishes with
+/// no first token (nothing streamed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_cache_only_requests_sent_get_a_first_token() {
+    let store = tempfile::tempdir().unwrap();
+    // The host is fixed: each run has a fresh sim on another port.
+    let cache = |mode| {
+        Some(Arc::new(
+            ResponseCache::open(store.path(), mode, "sim").unwrap(),
+        ))
+    };
+    let (rec, log) = Recorder::new(true);
+    run_cached(
+        &["sim/fast"],
+        2,
+        None,
+        cache(CacheMode::Record),
+        vec![Box::new(rec)],
+    )
+    .await;
+    let log = seen(&log);
+    for job in 0..2 {
+        let started = position(&log, |s| *s == Seen::Started(job));
+        let first = position(&log, |s| *s == Seen::FirstToken(job));
+        let finished = position(
+            &log,
+            |s| matches!(s, Seen::Finished(j, Status::Ok, _) if *j == job),
+        );
+        assert!(
+            started < first && first < finished,
+            "recorded job {job}: {log:?}"
+        );
+    }
+
+    // Cases c0 and c1 are stored, c2 is not.
+    let (rec, log) = Recorder::new(true);
+    run_cached(
+        &["sim/fast"],
+        3,
+        None,
+        cache(CacheMode::Replay),
+        vec![Box::new(rec)],
+    )
+    .await;
+    let log = seen(&log);
+    for job in 0..2 {
+        let started = position(&log, |s| *s == Seen::Started(job));
+        let finished = position(
+            &log,
+            |s| matches!(s, Seen::Finished(j, Status::Ok, _) if *j == job),
+        );
+        assert!(started < finished, "replayed job {job}: {log:?}");
+        assert!(
+            !log.contains(&Seen::FirstToken(job)),
+            "replayed job {job}: {log:?}"
+        );
+    }
+    let started = position(&log, |s| *s == Seen::Started(2));
+    let first = position(&log, |s| *s == Seen::FirstToken(2));
+    let finished = position(&log, |s| matches!(s, Seen::Finished(2, Status::Ok, _)));
+    assert!(
+        started < first && first < finished,
+        "the miss was sent: {log:?}"
+    );
 }

@@ -208,10 +208,14 @@ fn run_suite(dir: &Path, suite: &Path, base: &str, extra: &[&str], env: &[(&str,
 
 // ---------------------------------------------------------------- item 9
 
-/// The gateway answers by model id with one odd reply each.
+/// The gateway answers by model id with one odd reply each. It keeps no
+/// generation records: `/generation` is a route it does not have.
 fn odd_handler() -> Handler {
-    Arc::new(|_path, body, sock| {
+    Arc::new(|path, body, sock| {
         Box::pin(async move {
+            if path.contains("/generation?") {
+                return respond(sock, 404, &[], b"{\"detail\":\"Not Found\"}").await;
+            }
             let model = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
                 .and_then(|v| v["model"].as_str().map(str::to_string))
@@ -718,8 +722,14 @@ fn a_proxy_never_breaks_loopback() {
             .filter(|(path, _)| path.ends_with("/chat/completions"))
             .count()
     };
+    let lookups = |seen: &[(String, String)]| {
+        seen.iter()
+            .filter(|(path, _)| path.contains("/generation?"))
+            .count()
+    };
     let direct_seen = gateway.seen.lock().unwrap().clone();
     assert_eq!(chats(&direct_seen), 1, "{direct_seen:?}");
+    assert_eq!(lookups(&direct_seen), 1, "{direct_seen:?}");
     let proxy_url = proxy.base.trim_end_matches("/v1").to_string();
     let via = run_key(
         tmp.path(),
@@ -729,6 +739,7 @@ fn a_proxy_never_breaks_loopback() {
     assert_eq!(via.status.code(), Some(0), "{}", text(&via));
     let seen = proxy.seen.lock().unwrap().clone();
     assert_eq!(chats(&seen), 1, "{seen:?}");
+    assert_eq!(lookups(&seen), 1, "{seen:?}");
     assert!(
         seen.iter().all(|(p, _)| p.starts_with("http://127.0.0.1:")),
         "absolute-form requests to the proxy: {seen:?}"

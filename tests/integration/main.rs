@@ -18,6 +18,7 @@ mod hardening;
 mod history;
 mod html;
 mod layering;
+mod lookups;
 mod newuser;
 mod openloop;
 mod pipes;

@@ -506,8 +506,10 @@ fn a_sim_run_interrupted_after_a_while_resumes_on_its_own_sim() {
 
 /// Every option a run started with survives `--resume` with no other
 /// argument: the resumed half runs on a sim with the same `--sim-ttft-scale`
-/// (its TTFTs are 3× the model's 150 ms like the first half's) and, with
-/// `--no-history`, neither half writes the history store.
+/// (its TTFTs are 3× the model's 150 ms like the first half's), with
+/// `--no-history` neither half writes the history store, and it waits for
+/// generation records no longer than the `--lookup-wait` given (0.3 s, less
+/// than the sim's records take to appear: none is found).
 #[test]
 fn resume_keeps_sim_ttft_scale_and_no_history() {
     let tmp = tempfile::tempdir().unwrap();
@@ -521,6 +523,8 @@ fn resume_keeps_sim_ttft_scale_and_no_history() {
         "3",
         "--no-history",
         "--no-progress",
+        "--lookup-wait",
+        "300ms",
         "--repeat",
         "2",
         "--concurrency",
@@ -560,5 +564,10 @@ fn resume_keeps_sim_ttft_scale_and_no_history() {
         !tmp.path().join("results/history.sqlite").exists(),
         "--no-history was forgotten on resume"
     );
-    assert!(!String::from_utf8_lossy(&res.stdout).contains("history:"));
+    let out = String::from_utf8_lossy(&res.stdout);
+    assert!(!out.contains("history:"));
+    assert!(
+        out.contains("GET /generation answered 404 for 0.3 s"),
+        "{out}"
+    );
 }

@@ -39,7 +39,8 @@ fn three_shards_merge_to_the_unsharded_figures() {
     let models: Vec<String> = summary.run.models.clone();
     let mut agg = Aggregate::new(&models);
     for dir in &dirs {
-        for rec in evalgate::generations::join(dir, records(dir).into_iter()) {
+        let first = &summary.run.first_choice;
+        for rec in evalgate::generations::join(dir, records(dir).into_iter(), first) {
             agg.record(&rec);
         }
     }

@@ -172,6 +172,52 @@ fn a_run_joins_generation_records_and_leaves_fallbacks_out_of_latency() {
     );
 }
 
+/// A provider order is held per model to the providers that serve it (the
+/// sim's endpoints list `simcloud` and `backupcloud` for every model):
+/// `bedrock`, which serves none, is skipped by the sim and by the rule, so
+/// `sim/fast` served by `backupcloud` is no fallback; `sim/fast-fallback`,
+/// whose first choice `backupcloud` fails, is one. An order none of whose
+/// providers serves the model does not concern it.
+#[test]
+fn a_provider_order_is_held_to_the_providers_that_serve_the_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let suite = suite_file(
+        d,
+        "order.yaml",
+        "name: order\nmodels: [sim/fast, sim/fast-fallback]\ngateway: {order: [bedrock, backupcloud]}\ncases:\n  - {id: a, prompt: one}\n  - {id: b, prompt: two}\n",
+    );
+    let go = |out: &str, extra: &[&str]| {
+        let mut args = vec!["--no-history", "--sim-generation-delay", "50ms"];
+        args.extend_from_slice(extra);
+        let res = run_sim(d, &suite, Path::new(out), &args);
+        assert_eq!(res.status.code(), Some(0), "{}", text(&res));
+        rows(&d.join(out))
+    };
+    let rows = go("r", &[]);
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        if r.model == "sim/fast" {
+            assert_eq!(r.served_by.as_deref(), Some("backupcloud"), "{r:?}");
+            assert!(!r.fallback, "{r:?}");
+        } else {
+            assert_eq!(r.served_by.as_deref(), Some("simcloud"), "{r:?}");
+            assert_eq!(r.fallback_chain.as_deref(), Some("backupcloud>simcloud"));
+        }
+    }
+    let s = summary(&d.join("r"));
+    let first = &s.run.first_choice;
+    assert_eq!(first["sim/fast"], "backupcloud", "{first:?}");
+    assert_eq!((s.models[0].fallbacks, s.models[1].fallbacks), (0, 2));
+    assert!(s.models[0].ttft_p50_ms.is_some());
+
+    // No provider of the order serves these models: no first choice.
+    let rows = go("none", &["--provider-order", "bedrock,vertex"]);
+    let plain: Vec<_> = rows.iter().filter(|r| r.model == "sim/fast").collect();
+    assert!(plain.iter().all(|r| !r.fallback), "{plain:?}");
+    assert!(summary(&d.join("none")).run.first_choice.is_empty());
+}
+
 const CACHED: &str = r#"
 name: cached
 models: [sim/fast, sim/echo]

@@ -54,3 +54,20 @@ fn error_messages() {
     assert_eq!(error_message(br#"{"error":"nope"}"#), "nope");
     assert_eq!(error_message(b"  Bad Gateway\n"), "Bad Gateway");
 }
+
+#[test]
+fn a_404_is_the_gateways_only_with_an_error_object() {
+    assert!(is_error_object(
+        br#"{"error":{"message":"Generation not found","code":404}}"#
+    ));
+    assert!(is_error_object(br#"{"error":{}}"#));
+    for not_ours in [
+        &br#"{"detail":"Not Found"}"#[..],
+        br#"{"error":"Not Found"}"#,
+        b"<html><body>404</body></html>",
+        b"",
+        b"404 page not found\n",
+    ] {
+        assert!(!is_error_object(not_ours), "{not_ours:?}");
+    }
+}

@@ -63,3 +63,42 @@ fn records_appear_after_their_ready_time_and_stay_bounded() {
     );
     assert!(r.by_id.len() <= RECORD_CAPACITY);
 }
+
+#[test]
+fn the_order_picks_the_first_provider_the_sim_has() {
+    let order = |o: Value| json!({"gateway": {"order": o}});
+    let route = |o: Option<Value>, fallback| Route::of(o.as_ref(), fallback);
+    let plain = Route {
+        first: PRIMARY,
+        served: PRIMARY,
+    };
+    assert_eq!(route(None, false), plain);
+    assert_eq!(
+        route(Some(order(json!(["bedrock", "vertex"]))), false),
+        plain
+    );
+    assert_eq!(
+        route(Some(order(json!(["bedrock", "backupcloud"]))), false),
+        Route {
+            first: BACKUP,
+            served: BACKUP
+        }
+    );
+    // A `-fallback` model: the first provider fails, the other serves.
+    assert_eq!(
+        route(None, true),
+        Route {
+            first: PRIMARY,
+            served: BACKUP
+        }
+    );
+    let backup_first = route(Some(order(json!(["backupcloud"]))), true);
+    assert_eq!(backup_first.served, PRIMARY);
+    let r = backup_first.routing("sim/fast-fallback");
+    assert_eq!(r["attempts"][0]["provider"], BACKUP);
+    assert_eq!(r["finalProvider"], PRIMARY);
+    // Skipped providers leave no trace in the stream's routing.
+    let r = plain.routing("sim/fast");
+    assert_eq!(r["resolvedProvider"], r["finalProvider"]);
+    assert!(r.get("attempts").is_none());
+}

@@ -335,9 +335,10 @@ async fn non_streaming_returns_the_same_text_with_usage() {
 }
 
 #[tokio::test]
-async fn max_tokens_cuts_with_length_and_provider_order_is_echoed() {
+async fn max_tokens_cuts_with_length_and_provider_order_is_honoured() {
     let srv = sim(quick()).await;
-    let extra = json!({"max_tokens": 5, "providerOptions": {"gateway": {"order": ["bedrock", "anthropic"]}}});
+    // The sim has no `bedrock`: the next provider of the order serves.
+    let extra = json!({"max_tokens": 5, "providerOptions": {"gateway": {"order": ["bedrock", "backupcloud"]}}});
     let resp = chat(&srv, "anthropic/claude-sonnet-4", "long please", extra).await;
     let raw = resp.text().await.unwrap();
     assert_eq!(deltas(&raw, "content").1, 5);
@@ -346,7 +347,7 @@ async fn max_tokens_cuts_with_length_and_provider_order_is_echoed() {
     assert_eq!(last["model"], "anthropic/claude-sonnet-4");
     assert_eq!(
         last["provider_metadata"]["gateway"]["routing"]["finalProvider"],
-        "bedrock"
+        "backupcloud"
     );
 }
 
