@@ -126,8 +126,6 @@ pub struct Joined<I> {
 struct Lines {
     reader: BufReader<File>,
     index: Vec<(u64, u64)>,
-    /// Index entries before this one belong to jobs already joined.
-    next: usize,
     pos: u64,
 }
 
@@ -177,20 +175,15 @@ impl Lines {
         Some(Lines {
             reader,
             index,
-            next: 0,
             pos: 0,
         })
     }
 
-    /// The line of `job`; jobs are asked for in ascending order.
+    /// The line of `job` (rows may come in any order: a resumed run's or a
+    /// merge's journal is in completion order).
     fn line_for(&mut self, job: u64) -> Option<GenerationLine> {
-        let skip = self.index[self.next..].partition_point(|(j, _)| *j < job);
-        self.next += skip;
-        let &(found, offset) = self.index.get(self.next)?;
-        if found != job {
-            return None;
-        }
-        self.next += 1;
+        let at = self.index.binary_search_by_key(&job, |(j, _)| *j).ok()?;
+        let offset = self.index[at].1;
         // Relative seeks keep the read buffer when the line is in it.
         let delta = i64::try_from(offset).ok()? - i64::try_from(self.pos).ok()?;
         self.reader.seek_relative(delta).ok()?;

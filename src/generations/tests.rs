@@ -84,7 +84,8 @@ fn a_record_of_another_model_marks_a_fallback() {
 }
 
 /// Lines in the order lookups ended, most rows with none (their lookups
-/// were dropped) and one torn line: every row that has a line gets it.
+/// were dropped) and one torn line, rows in completion order (as a merge or
+/// `--rerun-failed` reads a journal): every row that has a line gets it.
 #[test]
 fn rows_without_lines_cost_nothing_and_scrambled_lines_all_join() {
     let dir = tempfile::tempdir().unwrap();
