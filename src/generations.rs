@@ -154,23 +154,7 @@ impl Lines {
     /// `None` when the file is absent or unreadable (the rows stay as they are).
     fn open(path: &Path) -> Option<Lines> {
         let mut reader = BufReader::with_capacity(64 * 1024, File::open(path).ok()?);
-        let mut index = Vec::new();
-        let mut line = String::new();
-        let mut offset = 0u64;
-        loop {
-            line.clear();
-            let n = reader.read_line(&mut line).ok()?;
-            if n == 0 {
-                break;
-            }
-            if let Some(job) = job_of(&line) {
-                index.push((job, offset));
-            }
-            offset += n as u64;
-        }
-        // Stable: of a job looked up twice, the first line stays first.
-        index.sort_by_key(|(job, _)| *job);
-        index.dedup_by_key(|(job, _)| *job);
+        let index = crate::journal::index_by_job(&mut reader, job_of).ok()?;
         reader.seek(SeekFrom::Start(0)).ok()?;
         Some(Lines {
             reader,

@@ -228,6 +228,33 @@ pub fn read_all(dir: &Path) -> Result<Vec<ResponseRecord>, JournalError> {
     Ok(out)
 }
 
+/// One (job, byte offset) pair per line of a JSON-lines file whose lines
+/// name their job (`job_of`), sorted by job; of a job written twice the
+/// first line stays. Shared with `generations.jsonl`.
+pub(crate) fn index_by_job(
+    reader: &mut impl BufRead,
+    job_of: impl Fn(&str) -> Option<u64>,
+) -> io::Result<Vec<(u64, u64)>> {
+    let mut index = Vec::new();
+    let mut line = String::new();
+    let mut offset = 0u64;
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line)?;
+        if n == 0 {
+            break;
+        }
+        if let Some(job) = job_of(&line) {
+            index.push((job, offset));
+        }
+        offset += n as u64;
+    }
+    // Stable sort: the first line of a job stays first.
+    index.sort_by_key(|(job, _)| *job);
+    index.dedup_by_key(|(job, _)| *job);
+    Ok(index)
+}
+
 /// The journal's records in job order (the file is in completion order):
 /// an index of one (job, byte offset) pair per line, 16 bytes a record, then
 /// each line read back at its offset. A line that does not parse (a torn
@@ -246,29 +273,18 @@ impl JobOrder {
             path: path.clone(),
             source,
         };
-        let mut index = Vec::new();
         let file = match File::open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(JobOrder { path, index }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(JobOrder {
+                    path,
+                    index: Vec::new(),
+                })
+            }
             Err(e) => return Err(open_err(e)),
         };
         let mut reader = BufReader::with_capacity(256 * 1024, file);
-        let mut line = String::new();
-        let mut offset = 0u64;
-        loop {
-            line.clear();
-            let n = reader.read_line(&mut line).map_err(open_err)?;
-            if n == 0 {
-                break;
-            }
-            if let Some(job) = job_of(&line) {
-                index.push((job, offset));
-            }
-            offset += n as u64;
-        }
-        // Stable: of a job journaled twice, the first line stays first.
-        index.sort_by_key(|(job, _)| *job);
-        index.dedup_by_key(|(job, _)| *job);
+        let index = index_by_job(&mut reader, job_of).map_err(open_err)?;
         Ok(JobOrder { path, index })
     }
 
