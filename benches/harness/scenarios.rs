@@ -453,15 +453,10 @@ fn cpu(o: &Opts, rows: &mut Vec<Row>) {
         let (u, run_cpu) = harness_phases(o, &sim, model, c, n, &tag, &quiet_flags);
         let (q, p) = (us(u.cpu), us(run_cpu));
         let tag = format!("cpu-progress-{i}");
-        let l = us(harness_phases(o, &sim, model, c, n, &tag, &["--no-lookup"])
-            .0
-            .cpu);
+        let (progress, _) = harness_phases(o, &sim, model, c, n, &tag, &["--no-lookup"]);
         let tag = format!("cpu-lookups-{i}");
-        let k = us(
-            harness_phases(o, &sim, model, c, n, &tag, &["--no-progress"])
-                .0
-                .cpu,
-        );
+        let (lookups, _) = harness_phases(o, &sim, model, c, n, &tag, &["--no-progress"]);
+        let (l, k) = (us(progress.cpu), us(lookups.cpu));
         println!("  pair {i}: bare {b:.1}, harness {q:.1} (request phase {p:.1}), with progress lines {l:.1}, with lookups {k:.1} µs/request");
         whole_ratio.push(q / b);
         phase_ratio.push(p / b);
