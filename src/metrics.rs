@@ -298,13 +298,16 @@ impl ModelStats {
             }
         }
 
-        self.input_tokens += row.input_tokens.unwrap_or(0);
-        self.output_tokens += row.output_tokens.unwrap_or(0);
-        self.reasoning_tokens += row.reasoning_tokens.unwrap_or(0);
-        self.cached_tokens += row.cached_tokens.unwrap_or(0);
-        self.cache_write_tokens += row.cache_write_tokens.unwrap_or(0);
+        // A replayed answer used no tokens now, and its cache saved nothing.
+        if !row.cached {
+            self.input_tokens += row.input_tokens.unwrap_or(0);
+            self.output_tokens += row.output_tokens.unwrap_or(0);
+            self.reasoning_tokens += row.reasoning_tokens.unwrap_or(0);
+            self.cached_tokens += row.cached_tokens.unwrap_or(0);
+            self.cache_write_tokens += row.cache_write_tokens.unwrap_or(0);
+        }
 
-        if let Some(saved) = row.cache_saved_usd.filter(|s| s.is_finite()) {
+        if let Some(saved) = row.cache_saved_usd.filter(|s| s.is_finite() && !row.cached) {
             let pico = (saved * PICO_PER_USD).round() as i64;
             self.exact.cache_saved_pico_usd = self.exact.cache_saved_pico_usd.saturating_add(pico);
             self.exact.cache_saved_rows += 1;

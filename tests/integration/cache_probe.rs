@@ -103,8 +103,12 @@ fn recorded_primes_and_probes_replay_their_own_answers() {
             "{case}"
         );
     }
-    // A replayed probe says nothing about the provider's cache today.
-    assert_eq!(summary(&d.join("rep")).models[0].cache_probes, 0);
+    // A replayed probe says nothing about the provider's cache today, and
+    // a replayed answer used no tokens now.
+    let m = &summary(&d.join("rep")).models[0];
+    assert_eq!((m.cache_probes, m.input_tokens, m.cached_tokens), (0, 0, 0));
+    assert_eq!(m.cache_saved_usd, None);
+    assert!(!String::from_utf8_lossy(&replayed.stdout).contains("prompt cache:"));
 }
 
 #[test]
