@@ -309,9 +309,10 @@ impl Task {
             let can_try = trying.len() < CONCURRENCY;
             tokio::select! {
                 next = rx.recv(), if open => match next {
+                    // The gateway keeps no records: nothing to ask.
+                    Some(_) if self.verdict.given_up().is_some() => self.stats.unsent += 1,
                     // Too many waiting: this one is not looked up (its row
                     // keeps the streamed figures).
-                    Some(_) if self.verdict.given_up().is_some() => self.stats.unsent += 1,
                     Some(_) if waiting.len() + trying.len() >= PENDING => self.stats.dropped += 1,
                     Some((job, id)) => {
                         let now = Instant::now();
