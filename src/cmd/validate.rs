@@ -22,8 +22,14 @@ pub fn run(args: &ValidateArgs) -> i32 {
         match crate::suite::load_with(path, &opts) {
             Ok(suite) => {
                 let checks: usize = suite.cases.iter().map(|c| c.checks.len()).sum();
+                let probe = Some(crate::record::CacheProbe::Probe);
+                let probes = suite.cases.iter().filter(|c| c.probe == probe).count();
+                let probes = match probes {
+                    0 => String::new(),
+                    n => format!(" ({n} of them cache probes)"),
+                };
                 println!(
-                    "ok: {} — suite `{}`, {} cases, {} checks, {} models",
+                    "ok: {} — suite `{}`, {} cases{probes}, {} checks, {} models",
                     path.display(),
                     suite.name,
                     suite.cases.len(),

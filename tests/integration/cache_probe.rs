@@ -34,6 +34,12 @@ fn a_probe_follows_its_prime_and_shows_whether_the_prompt_was_cached() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let suite = probe_suite(d);
+    let checked = evalgate(&["validate", suite.to_str().unwrap()], d);
+    assert!(
+        text(&checked).contains("5 cases (2 of them cache probes)"),
+        "{}",
+        text(&checked)
+    );
     let extra = ["-n", "2", "-c", "8", "--no-history", "--no-lookup"];
     let out = run_sim(d, &suite, Path::new("r"), &extra);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
