@@ -4,19 +4,22 @@
 //! answer's journal line (which is written at once, for crash safety).
 //! The lookup task appends one line per looked-up request — the record, or
 //! why there is none — and the rows are joined with it when the run
-//! directory is written. The rows come in job order and the lines in the
-//! order their lookups ended, so the join indexes the file first (16 bytes
-//! a line, like the journal's own job order) and reads each row's line at
-//! its offset: a row whose lookup never ended costs nothing to look for.
+//! directory is written. The lines are in the order their lookups ended,
+//! so the join sorts an index of them by job first (in bounded memory, like
+//! the journal's own job order: see `job_index`) and walks it beside the
+//! rows, which come in job order, reading each row's line at its offset: a
+//! row whose lookup never ended costs nothing to look for.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::iter::Peekable;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::gateway::generation::{GenerationRecord, LookupFailure};
+use crate::job_index::{JobIndex, Pairs};
 use crate::record::{CostSource, RequestRow, ResponseRecord};
 
 pub const FILE_NAME: &str = "generations.jsonl";
@@ -121,26 +124,38 @@ pub struct Joined<I> {
     first_choice: BTreeMap<String, String>,
 }
 
-/// `generations.jsonl` by job: an index of one (job, byte offset) pair per
-/// line, 16 bytes a line, sorted, then each line read at its offset.
+/// `generations.jsonl` by job: its (job, offset) pairs in job order,
+/// walked as the rows come, each row's line read at its offset.
 struct Lines {
     reader: BufReader<File>,
-    index: Vec<(u64, u64)>,
     pos: u64,
+    index: JobIndex,
+    cursor: Peekable<Pairs>,
+    last_job: u64,
 }
 
-/// Join `records` with `dir/generations.jsonl` (unchanged when there is
-/// none), and hold each to the run's `first_choice` (`run.json`): a row
-/// served by another provider than its model's first choice — per its
-/// record, else per the stream — is a fallback.
+/// Join `records` (in job order) with `dir/generations.jsonl` (unchanged
+/// when there is none), and hold each to the run's `first_choice`
+/// (`run.json`): a row served by another provider than its model's first
+/// choice — per its record, else per the stream — is a fallback.
 pub fn join<I: Iterator<Item = ResponseRecord>>(
     dir: &Path,
     records: I,
     first_choice: &BTreeMap<String, String>,
 ) -> Joined<I> {
+    join_chunked(dir, records, first_choice, crate::job_index::CHUNK)
+}
+
+/// [`join`] sorting at most `chunk` pairs in memory at once.
+pub(crate) fn join_chunked<I: Iterator<Item = ResponseRecord>>(
+    dir: &Path,
+    records: I,
+    first_choice: &BTreeMap<String, String>,
+    chunk: usize,
+) -> Joined<I> {
     Joined {
         records,
-        lines: Lines::open(&dir.join(FILE_NAME)),
+        lines: Lines::open(dir, chunk),
         first_choice: first_choice.clone(),
     }
 }
@@ -152,22 +167,37 @@ pub fn exists(dir: &Path) -> bool {
 
 impl Lines {
     /// `None` when the file is absent or unreadable (the rows stay as they are).
-    fn open(path: &Path) -> Option<Lines> {
-        let mut reader = BufReader::with_capacity(64 * 1024, File::open(path).ok()?);
-        let index = crate::journal::index_by_job(&mut reader, job_of).ok()?;
+    fn open(dir: &Path, chunk: usize) -> Option<Lines> {
+        let mut reader = BufReader::with_capacity(64 * 1024, File::open(dir.join(FILE_NAME)).ok()?);
+        let index = JobIndex::build(&mut reader, job_of, dir, chunk).ok()?;
         reader.seek(SeekFrom::Start(0)).ok()?;
         Some(Lines {
             reader,
-            index,
             pos: 0,
+            cursor: index.pairs().peekable(),
+            index,
+            last_job: 0,
         })
     }
 
-    /// The line of `job` (rows may come in any order: a resumed run's or a
-    /// merge's journal is in completion order).
+    /// The line of `job`. Rows come in job order, so the cursor only moves
+    /// forward; a row before the last one starts the walk over (correct,
+    /// but a pass over the index per such row).
     fn line_for(&mut self, job: u64) -> Option<GenerationLine> {
-        let at = self.index.binary_search_by_key(&job, |(j, _)| *j).ok()?;
-        let offset = self.index[at].1;
+        if job < self.last_job {
+            self.cursor = self.index.pairs().peekable();
+        }
+        self.last_job = job;
+        let offset = loop {
+            let &(at, offset) = self.cursor.peek()?;
+            if at >= job {
+                if at > job {
+                    return None;
+                }
+                break offset;
+            }
+            self.cursor.next();
+        };
         // Relative seeks keep the read buffer when the line is in it.
         let delta = i64::try_from(offset).ok()? - i64::try_from(self.pos).ok()?;
         self.reader.seek_relative(delta).ok()?;

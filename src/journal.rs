@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::job_index::JobIndex;
 use crate::record::{CheckResult, CostSource, ErrorKind, RequestRow, ResponseRecord, Status};
 
 pub const FILE_NAME: &str = "responses.jsonl";
@@ -228,46 +229,24 @@ pub fn read_all(dir: &Path) -> Result<Vec<ResponseRecord>, JournalError> {
     Ok(out)
 }
 
-/// One (job, byte offset) pair per line of a JSON-lines file whose lines
-/// name their job (`job_of`), sorted by job; of a job written twice the
-/// first line stays. Shared with `generations.jsonl`.
-pub(crate) fn index_by_job(
-    reader: &mut impl BufRead,
-    job_of: impl Fn(&str) -> Option<u64>,
-) -> io::Result<Vec<(u64, u64)>> {
-    let mut index = Vec::new();
-    let mut line = String::new();
-    let mut offset = 0u64;
-    loop {
-        line.clear();
-        let n = reader.read_line(&mut line)?;
-        if n == 0 {
-            break;
-        }
-        if let Some(job) = job_of(&line) {
-            index.push((job, offset));
-        }
-        offset += n as u64;
-    }
-    // Stable sort: the first line of a job stays first.
-    index.sort_by_key(|(job, _)| *job);
-    index.dedup_by_key(|(job, _)| *job);
-    Ok(index)
-}
-
-/// The journal's records in job order (the file is in completion order):
-/// an index of one (job, byte offset) pair per line, 16 bytes a record, then
-/// each line read back at its offset. A line that does not parse (a torn
-/// last line) is left out, as [`JournalReader`]'s callers do; a job journaled
-/// twice keeps its first line.
+/// The journal's records in job order (the file is in completion order),
+/// through a [`JobIndex`] of one (job, byte offset) pair per line, sorted
+/// in bounded memory, then each line read back at its offset. A line that
+/// does not parse (a torn last line) is left out, as [`JournalReader`]'s
+/// callers do; a job journaled twice keeps its first line.
 pub struct JobOrder {
     path: PathBuf,
-    index: Vec<(u64, u64)>,
+    index: JobIndex,
 }
 
 impl JobOrder {
     /// Index the journal of `dir`; an empty index when there is none.
     pub fn build(dir: &Path) -> Result<JobOrder, JournalError> {
+        Self::build_chunked(dir, crate::job_index::CHUNK)
+    }
+
+    /// [`JobOrder::build`] sorting at most `chunk` pairs in memory at once.
+    pub(crate) fn build_chunked(dir: &Path, chunk: usize) -> Result<JobOrder, JournalError> {
         let path = dir.join(FILE_NAME);
         let open_err = |source| JournalError::Open {
             path: path.clone(),
@@ -278,21 +257,22 @@ impl JobOrder {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Ok(JobOrder {
                     path,
-                    index: Vec::new(),
+                    index: JobIndex::empty(),
                 })
             }
             Err(e) => return Err(open_err(e)),
         };
         let mut reader = BufReader::with_capacity(256 * 1024, file);
-        let index = index_by_job(&mut reader, job_of).map_err(open_err)?;
+        let index = JobIndex::build(&mut reader, job_of, dir, chunk).map_err(open_err)?;
         Ok(JobOrder { path, index })
     }
 
     /// The records, by ascending job.
     pub fn records(&self) -> Result<impl Iterator<Item = ResponseRecord> + '_, JournalError> {
+        let mut pairs = self.index.pairs().peekable();
         let mut reader = match File::open(&self.path) {
             Ok(f) => Some(BufReader::with_capacity(256 * 1024, f)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound && self.index.is_empty() => None,
+            Err(e) if e.kind() == io::ErrorKind::NotFound && pairs.peek().is_none() => None,
             Err(source) => {
                 return Err(JournalError::Open {
                     path: self.path.clone(),
@@ -302,11 +282,11 @@ impl JobOrder {
         };
         let mut pos = 0u64;
         let mut line = String::new();
-        Ok(self.index.iter().filter_map(move |(_, offset)| {
+        Ok(pairs.filter_map(move |(_, offset)| {
             let reader = reader.as_mut()?;
             // Relative seeks keep the read buffer when the next line is in
             // it, as it mostly is (completion order is nearly job order).
-            let delta = i64::try_from(*offset).ok()? - i64::try_from(pos).ok()?;
+            let delta = i64::try_from(offset).ok()? - i64::try_from(pos).ok()?;
             reader.seek_relative(delta).ok()?;
             line.clear();
             let n = reader.read_line(&mut line).ok()?;

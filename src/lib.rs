@@ -18,6 +18,7 @@ pub mod exit;
 pub mod gateway;
 pub mod generations;
 pub mod history;
+pub mod job_index;
 pub mod journal;
 pub mod merge;
 pub mod metrics;

@@ -75,13 +75,19 @@ fn load(dir: &Path) -> Result<Input, MergeError> {
     }
     let summary = report::read_summary(&dir.join("summary.json"))?;
     // Generation records are joined in, so the merged journal holds the
-    // rows as the shard's requests.csv has them.
-    let journal = crate::generations::join(
-        dir,
-        journal::read_all(dir)?.into_iter(),
-        &summary.run.first_choice,
-    )
-    .collect();
+    // rows as the shard's requests.csv has them. The join walks the rows in
+    // job order; the merged journal keeps the shard's completion order.
+    let records = journal::read_all(dir)?;
+    let mut by_job: Vec<usize> = (0..records.len()).collect();
+    by_job.sort_by_key(|&i| records[i].row.job);
+    let mut slots: Vec<Option<ResponseRecord>> = records.into_iter().map(Some).collect();
+    let in_job_order: Vec<ResponseRecord> =
+        by_job.iter().filter_map(|&i| slots[i].take()).collect();
+    let joined = crate::generations::join(dir, in_job_order.into_iter(), &summary.run.first_choice);
+    for (&i, rec) in by_job.iter().zip(joined) {
+        slots[i] = Some(rec);
+    }
+    let journal = slots.into_iter().flatten().collect();
     Ok(Input {
         dir: dir.to_path_buf(),
         summary,

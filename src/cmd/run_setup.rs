@@ -17,7 +17,7 @@ use crate::cmd::run_config::RunConfig;
 use crate::exit;
 use crate::gateway::catalog::{self, CacheOptions, Catalog, CatalogSource};
 use crate::gateway::{Gateway, GatewayConfig, RetryPolicy, Timeouts};
-use crate::journal::{JournalReader, JournalWriter};
+use crate::journal::{JobOrder, JournalWriter};
 use crate::metrics::Aggregate;
 use crate::output;
 use crate::plan::Plan;
@@ -494,15 +494,18 @@ pub(crate) fn carry_passed(
             &run.meta.suite_hash[..12.min(run.meta.suite_hash.len())]
         ));
     }
-    let Some(reader) = JournalReader::open(orig)? else {
+    if !orig.join(crate::journal::FILE_NAME).is_file() {
         return Err(usage!(
             "{} has no {}: --rerun-failed needs a run directory written by `evalgate run`",
             orig.display(),
             crate::journal::FILE_NAME
         ));
-    };
+    }
+    // In job order, as the generations join walks its lines; of a job
+    // journaled twice the first line counts, as in the run's requests.csv.
+    let order = JobOrder::build(orig)?;
     let mut carried = 0;
-    for mut rec in crate::generations::join(orig, reader.flatten(), &meta.first_choice) {
+    for mut rec in crate::generations::join(orig, order.records()?, &meta.first_choice) {
         let failed = rec.row.status != Status::Ok || rec.row.passed == Some(false);
         if failed || done.contains(rec.row.job) {
             continue;

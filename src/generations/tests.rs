@@ -83,9 +83,9 @@ fn a_record_of_another_model_marks_a_fallback() {
     assert_eq!(r.fallback_chain.as_deref(), Some("m>other"));
 }
 
-/// Lines in the order lookups ended, most rows with none (their lookups
-/// were dropped) and one torn line, rows in completion order (as a merge or
-/// `--rerun-failed` reads a journal): every row that has a line gets it.
+/// Lines in the order lookups ended (backwards), most rows with none
+/// (their lookups were dropped) and one torn line: every row that has a
+/// line gets it.
 #[test]
 fn rows_without_lines_cost_nothing_and_scrambled_lines_all_join() {
     let dir = tempfile::tempdir().unwrap();
@@ -195,4 +195,58 @@ fn a_row_without_any_provider_is_left_alone() {
     let mut r = rec(0, 50.0, 0.001).row;
     r.check_first_choice("bedrock");
     assert!(!r.fallback);
+}
+
+/// Lines scrambled and some written twice (a resumed run looks a job up
+/// again: the first line wins), the index spilled in chunks of 5; rows in
+/// job order, then the same rows out of order (the walk starts over).
+#[test]
+fn a_spilled_index_joins_like_one_in_memory_and_rows_out_of_order_still_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = GenerationWriter::open(dir.path()).unwrap();
+    let n = 1_000u64;
+    for i in 0..n {
+        let job = (i * 7_919) % n;
+        if !job.is_multiple_of(3) {
+            w.append(&line(job, 0.001, job as f64)).unwrap();
+        }
+    }
+    for job in (0..n).filter(|j| !j.is_multiple_of(3)).step_by(4) {
+        w.append(&line(job, 0.001, -1.0)).unwrap();
+    }
+    drop(w);
+    let check = |rows: &[RequestRow]| {
+        for row in rows {
+            let joined = row.cost_source == CostSource::Generation;
+            assert_eq!(joined, !row.job.is_multiple_of(3), "job {}", row.job);
+            if joined {
+                assert_eq!(
+                    row.gateway_latency_ms,
+                    Some(row.job as f64),
+                    "first line wins"
+                );
+            }
+        }
+    };
+    for chunk in [5, crate::job_index::CHUNK] {
+        let rows: Vec<RequestRow> = join_chunked(
+            dir.path(),
+            (0..n).map(|j| rec(j, 50.0, 0.001)),
+            &BTreeMap::new(),
+            chunk,
+        )
+        .map(|r| r.row)
+        .collect();
+        assert_eq!(rows.len() as u64, n);
+        check(&rows);
+        let scrambled: Vec<RequestRow> = join_chunked(
+            dir.path(),
+            (0..n).map(|i| rec((i * 13) % n, 50.0, 0.001)),
+            &BTreeMap::new(),
+            chunk,
+        )
+        .map(|r| r.row)
+        .collect();
+        check(&scrambled);
+    }
 }
