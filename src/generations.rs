@@ -169,7 +169,7 @@ impl Lines {
     /// `None` when the file is absent or unreadable (the rows stay as they are).
     fn open(dir: &Path, chunk: usize) -> Option<Lines> {
         let mut reader = BufReader::with_capacity(64 * 1024, File::open(dir.join(FILE_NAME)).ok()?);
-        let index = JobIndex::build(&mut reader, job_of, dir, chunk).ok()?;
+        let index = JobIndex::build_or_in_memory(&mut reader, job_of, dir, chunk).ok()?;
         reader.seek(SeekFrom::Start(0)).ok()?;
         Some(Lines {
             reader,

@@ -10,13 +10,14 @@
 //! temporary file in the run directory (gone when the index is dropped, or
 //! the process dies), and the sorted runs are merged, [`FAN_IN`] at a time,
 //! as the pairs are read. A file of one chunk or less stays in memory and
-//! touches no temporary file. Of a job written twice the first line (the
-//! lowest offset) wins.
+//! touches no temporary file; so does one whose temporary file cannot be
+//! written (it is sorted in memory instead). Of a job written twice the
+//! first line (the lowest offset) wins.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufRead, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -113,6 +114,24 @@ impl JobIndex {
         Ok(JobIndex {
             sorted: Sorted::Spilled { file, runs },
         })
+    }
+
+    /// [`JobIndex::build`] from the start of `reader`; when the temporary
+    /// file cannot be written (a full disk, a read-only run directory), the
+    /// pairs are sorted in memory instead: more memory, the same order.
+    pub(crate) fn build_or_in_memory(
+        reader: &mut (impl BufRead + Seek),
+        job_of: impl Fn(&str) -> Option<u64>,
+        spill_dir: &Path,
+        chunk: usize,
+    ) -> io::Result<JobIndex> {
+        match JobIndex::build(reader, &job_of, spill_dir, chunk) {
+            Ok(index) => Ok(index),
+            Err(_) => {
+                reader.seek(SeekFrom::Start(0))?;
+                JobIndex::build(reader, &job_of, spill_dir, usize::MAX)
+            }
+        }
     }
 
     /// The pairs by ascending job, one per job (its first line). A read

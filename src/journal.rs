@@ -263,7 +263,8 @@ impl JobOrder {
             Err(e) => return Err(open_err(e)),
         };
         let mut reader = BufReader::with_capacity(256 * 1024, file);
-        let index = JobIndex::build(&mut reader, job_of, dir, chunk).map_err(open_err)?;
+        let index =
+            JobIndex::build_or_in_memory(&mut reader, job_of, dir, chunk).map_err(open_err)?;
         Ok(JobOrder { path, index })
     }
 

@@ -117,3 +117,17 @@ fn lines_without_a_job_and_a_torn_last_line_are_skipped_or_kept_as_written() {
     assert!(index(b"", dir.path(), 1).pairs().next().is_none());
     assert!(JobIndex::empty().pairs().next().is_none());
 }
+
+#[test]
+fn without_room_for_the_temporary_file_the_pairs_are_sorted_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = dir.path().join("no-such-dir");
+    let jobs = scrambled(500);
+    let (bytes, offsets) = file_of(&jobs);
+    let mut reader = std::io::Cursor::new(&bytes[..]);
+    assert!(JobIndex::build(&mut reader, job_of, &nowhere, 7).is_err());
+    let mut reader = std::io::Cursor::new(&bytes[..]);
+    let idx = JobIndex::build_or_in_memory(&mut reader, job_of, &nowhere, 7).unwrap();
+    assert!(!idx.spilled());
+    assert_eq!(idx.pairs().collect::<Vec<_>>(), expected(&jobs, &offsets));
+}
