@@ -212,11 +212,7 @@ impl Lines {
 /// The job of a line from its leading `{"job":N,` (as serde writes
 /// [`GenerationLine`]), else by parsing it.
 fn job_of(line: &str) -> Option<u64> {
-    let fast = line
-        .strip_prefix("{\"job\":")
-        .and_then(|rest| rest.split_once(','))
-        .and_then(|(n, _)| n.parse().ok());
-    fast.or_else(|| {
+    crate::job_index::leading_job(line).or_else(|| {
         serde_json::from_str::<GenerationLine>(line)
             .ok()
             .map(|l| l.job)

@@ -33,6 +33,14 @@ const RECORD: usize = 16;
 /// Bytes each run's reader buffers while merging (512 pairs).
 const RUN_BUFFER: usize = 8 * 1024;
 
+/// The job a JSON line names in its leading `{"job":N,` (how serde writes a
+/// struct whose first field is `job`), read without parsing the rest.
+pub(crate) fn leading_job(line: &str) -> Option<u64> {
+    line.strip_prefix("{\"job\":")
+        .and_then(|rest| rest.split_once(','))
+        .and_then(|(n, _)| n.parse().ok())
+}
+
 /// A file's (job, byte offset) pairs, readable in job order any number of
 /// times (see [`JobIndex::pairs`]).
 pub(crate) struct JobIndex {

@@ -300,11 +300,7 @@ impl JobOrder {
 /// The job of one journal line: from its leading `{"job":N,` (how
 /// [`JournalWriter`] writes it) without parsing the rest, else by parsing it.
 fn job_of(line: &str) -> Option<u64> {
-    let fast = line
-        .strip_prefix("{\"job\":")
-        .and_then(|rest| rest.split_once(','))
-        .and_then(|(n, _)| n.parse().ok());
-    fast.or_else(|| {
+    crate::job_index::leading_job(line).or_else(|| {
         if line.trim().is_empty() {
             return None;
         }
