@@ -673,4 +673,4 @@ impl ErrorDetail {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use serde_json::json;
 
+use super::sse::tests::split_at_cuts;
 use super::sse::{parse_chunk, Payload, SseParser};
 use super::testserver::{Reply, TestServer};
 use super::toolcalls::ToolCallAssembler;
@@ -122,16 +123,7 @@ proptest! {
     fn random_splits_assemble_the_same_calls(
         cuts in proptest::collection::vec(0usize..4000, 0..60),
     ) {
-        let b = PARALLEL.as_bytes();
-        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (b.len() + 1)).collect();
-        cuts.sort_unstable();
-        let mut parts = Vec::new();
-        let mut prev = 0;
-        for c in cuts {
-            parts.push(&b[prev..c]);
-            prev = c;
-        }
-        parts.push(&b[prev..]);
+        let parts = split_at_cuts(PARALLEL.as_bytes(), cuts);
         prop_assert_eq!(assemble(&parts).0, expected());
     }
 }

@@ -83,16 +83,7 @@ proptest! {
         crlf in any::<bool>(),
     ) {
         let stream = if crlf { RECORDED.replace('\n', "\r\n") } else { RECORDED.to_string() };
-        let b = stream.as_bytes();
-        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (b.len() + 1)).collect();
-        cuts.sort_unstable();
-        let mut parts = Vec::new();
-        let mut prev = 0;
-        for c in cuts {
-            parts.push(&b[prev..c]);
-            prev = c;
-        }
-        parts.push(&b[prev..]);
+        let parts = split_at_cuts(stream.as_bytes(), cuts);
         prop_assert_eq!(events_of(&parts), whole(RECORDED));
     }
 }
@@ -323,4 +314,19 @@ fn malformed_json_is_an_error() {
         let e = parse_chunk(bad).unwrap_err();
         assert!(!e.message.is_empty(), "{bad}");
     }
+}
+
+/// `b` cut at each of `cuts` (taken modulo its length + 1, in any order):
+/// the pieces a network might deliver it in.
+pub(crate) fn split_at_cuts(b: &[u8], cuts: Vec<usize>) -> Vec<&[u8]> {
+    let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (b.len() + 1)).collect();
+    cuts.sort_unstable();
+    let mut parts = Vec::with_capacity(cuts.len() + 1);
+    let mut prev = 0;
+    for c in cuts {
+        parts.push(&b[prev..c]);
+        prev = c;
+    }
+    parts.push(&b[prev..]);
+    parts
 }
